@@ -39,9 +39,16 @@ public sealed class ConfigNode
     {
         environment ??= Environment.GetEnvironmentVariable;
         var stream = new YamlStream();
+        var parser = new Parser(new StringReader(text));
         try
         {
-            stream.Load(new StringReader(text));
+            stream.Load(parser);
+        }
+        catch (InvalidOperationException)
+        {
+            // YamlDotNet reports some unterminated flow collections this way; the parser's position is the best line we have.
+            var mark = parser.Current?.Start ?? Mark.Empty;
+            throw new ConfigurationException([new ConfigError(new SourceLocation(file, Math.Max(1, (int)mark.Line), Math.Max(1, (int)mark.Column)), "invalid YAML: unterminated list or mapping")]);
         }
         catch (YamlException e)
         {
