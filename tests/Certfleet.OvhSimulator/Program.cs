@@ -1,0 +1,3 @@
+using Certfleet.OvhSimulator;
+
+return await SimulatorProgram.RunAsync(args).ConfigureAwait(false);
