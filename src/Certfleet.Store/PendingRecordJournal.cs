@@ -42,12 +42,25 @@ public sealed class PendingRecordJournal
         PendingRecordEntry? existing = await ReadEntryAsync(path, cancellationToken);
         DateTimeOffset created = existing?.Id == id ? existing.CreatedAt : _time.GetUtcNow();
         var entry = new PendingRecordEntry(id, provider, created, payload.Clone());
+        await AddAsync(entry, cancellationToken);
+        return entry;
+    }
+
+    /// <summary>Writes <paramref name="entry"/> exactly as given (its own creation time), replacing one with the same id.</summary>
+    public async Task AddAsync(PendingRecordEntry entry, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        ArgumentException.ThrowIfNullOrEmpty(entry.Id);
+        ArgumentException.ThrowIfNullOrWhiteSpace(entry.Provider);
+        if (entry.Payload.ValueKind == JsonValueKind.Undefined)
+        {
+            throw new ArgumentException("store: the pending record payload is an undefined JSON element", nameof(entry));
+        }
 
         FileOps.EnsureDirectory(Directory);
         byte[] json = JsonSerializer.SerializeToUtf8Bytes(entry, StoreJsonContext.Default.PendingRecordEntry);
-        await FileOps.WriteAtomicAsync(path, json, FileOps.PrivateMode, cancellationToken);
-        Log.PendingAdded(_logger, id, provider);
-        return entry;
+        await FileOps.WriteAtomicAsync(EntryPath(entry.Id), json, FileOps.PrivateMode, cancellationToken);
+        Log.PendingAdded(_logger, entry.Id, entry.Provider);
     }
 
     /// <summary>Adds an entry whose payload is JSON text.</summary>

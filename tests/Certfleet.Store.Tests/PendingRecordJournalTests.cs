@@ -80,6 +80,20 @@ public sealed class PendingRecordJournalTests : IDisposable
     }
 
     [Fact]
+    public async Task An_entry_written_as_given_keeps_its_own_creation_time()
+    {
+        CancellationToken ct = TestContext.Current.CancellationToken;
+        using JsonDocument payload = JsonDocument.Parse("""{"fqdn":"_acme-challenge.example.com.","value":"v"}""");
+        var created = new DateTimeOffset(2024, 12, 31, 23, 0, 0, TimeSpan.Zero);
+        await new PendingRecordJournal(_dir.State, _time).AddAsync(new PendingRecordEntry("e", "rfc2136", created, payload.RootElement.Clone()), ct);
+
+        PendingRecordEntry entry = Assert.Single(await new PendingRecordJournal(_dir.State).ListAsync(ct));
+        Assert.Equal(created, entry.CreatedAt);
+        Assert.Equal("rfc2136", entry.Provider);
+        Assert.Equal("v", entry.Payload.GetProperty("value").GetString());
+    }
+
+    [Fact]
     public async Task Invalid_payload_text_is_refused()
     {
         var journal = new PendingRecordJournal(_dir.State, _time);
