@@ -1,0 +1,25 @@
+namespace Certfleet.Dns;
+
+/// <summary>
+/// A DNS provider failed (refused credentials, unreachable server, rejected update). The message starts
+/// with <c>dns: </c>, names the provider and says what to check; it never contains secrets.
+/// </summary>
+public sealed class DnsProviderException : Exception
+{
+    public DnsProviderException()
+        : base("dns: the DNS provider failed")
+    {
+    }
+
+    public DnsProviderException(string message)
+        : base(Prefix(message))
+    {
+    }
+
+    public DnsProviderException(string message, Exception innerException)
+        : base(Prefix(message), innerException)
+    {
+    }
+
+    private static string Prefix(string message) => message.StartsWith("dns: ", StringComparison.Ordinal) ? message : "dns: " + message;
+}
