@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# PID 1 of one lab host, inside its own network, mount and PID namespaces.
+set -euo pipefail
+name=$1 H=$2 server=$3
+
+mount --bind "$H/os-release" /etc/os-release
+mount --bind "$H/run" /run
+mount --bind "$H/log" /var/log
+mount --bind "$H/sbin" /usr/local/sbin
+case "$server" in
+  nginx)   mount --bind "$H/etc/nginx" /etc/nginx ;;
+  apache2) mount --bind "$H/etc/apache2" /etc/apache2 ;;
+  httpd)   mount --bind "$H/etc/httpd" /etc/httpd; mount --bind "$H/etc/pki" /etc/pki ;;
+  tomcat)  mount --bind "$H/catalina" /var/lib/tomcat10 ;;
+esac
+
+/usr/sbin/sshd -f "$H/ssh/sshd_config"
+# A web server that fails to start must not take sshd down with it: that is a finding for certfleet.
+case "$server" in
+  nginx)   nginx ;;
+  apache2) apache2ctl start ;;
+  httpd)   /usr/local/sbin/httpd -k start ;;
+  tomcat)  CATALINA_HOME=/usr/share/tomcat10 CATALINA_BASE=/var/lib/tomcat10 CATALINA_PID=/run/tomcat10.pid \
+             JAVA_OPTS="-Xmx128m -XX:TieredStopAtLevel=1 -Xshare:auto" /usr/share/tomcat10/bin/catalina.sh start ;;
+esac || echo "lab: $name: $server did not start" >&2
+echo "lab: $name started"
+
+# Reap orphans like an init would, forever.
+while true; do sleep 3600 & wait $! || true; done
