@@ -120,6 +120,13 @@ public sealed class PebbleServer : IAsyncDisposable
         return await http.GetStringAsync(new Uri(ManagementUri, $"intermediates/{index}"), cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>The management API's JSON status of a certificate ("Status": "Valid" or "Revoked"), by hex serial.</summary>
+    public async Task<string> GetCertificateStatusAsync(string serialHex, CancellationToken cancellationToken = default)
+    {
+        using var http = CreateHttpClient();
+        return await http.GetStringAsync(new Uri(ManagementUri, $"cert-status-by-serial/{serialHex}"), cancellationToken).ConfigureAwait(false);
+    }
+
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
