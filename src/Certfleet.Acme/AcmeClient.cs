@@ -71,11 +71,11 @@ public sealed partial class AcmeClient
         using var request = new HttpRequestMessage(HttpMethod.Get, _directoryUri);
         var response = await SendAsync(request, cancellationToken).ConfigureAwait(false);
         EnsureSuccess(response);
-        var json = Json.Parse(response.Body) as JsonObject
+        var json = Json.Parse(response.Body)
             ?? throw new AcmeException($"acme: {_directoryUri} did not return a JSON directory; check the directory URL");
         Uri Required(string name) => json.Url(name, _directoryUri)
             ?? throw new AcmeException($"acme: the directory at {_directoryUri} has no \"{name}\"; is this an ACME directory URL?");
-        var meta = json["meta"];
+        var meta = json["meta"] as JsonObject;
         var profiles = new Dictionary<string, string>(StringComparer.Ordinal);
         if (meta?["profiles"] is JsonObject p)
         {
@@ -405,7 +405,7 @@ public sealed partial class AcmeClient
         var response = await SendAsync(request, cancellationToken).ConfigureAwait(false);
         EnsureSuccess(response);
         var json = Json.Parse(response.Body);
-        var window = json?["suggestedWindow"];
+        var window = json?["suggestedWindow"] as JsonObject;
         if (window.Time("start") is not { } start || window.Time("end") is not { } end)
         {
             throw new AcmeException($"acme: renewalInfo at {url} has no suggestedWindow start/end");
@@ -732,7 +732,7 @@ public sealed partial class AcmeClient
         json.Status(),
         json.Str("token"),
         json.Time("validated"),
-        json?["error"] is JsonObject e ? AcmeProblem.Parse(e, null) : null);
+        (json as JsonObject)?["error"] is JsonObject e ? AcmeProblem.Parse(e, null) : null);
 
     [GeneratedRegex(@"<(?<url>[^>]*)>(?<params>[^,]*)")]
     private static partial Regex LinkRegex();

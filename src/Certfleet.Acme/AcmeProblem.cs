@@ -18,16 +18,16 @@ public sealed record AcmeProblem(string Type, string? Detail, int? Status, strin
 
     internal static AcmeProblem Parse(JsonNode? node, int? httpStatus)
     {
-        var type = node?["type"]?.GetValue<string>() ?? "about:blank";
-        var status = node?["status"] is JsonValue s && s.TryGetValue<int>(out var st) ? st : httpStatus;
+        var type = node.Str("type") ?? "about:blank";
+        var status = (node as JsonObject)?["status"] is JsonValue s && s.TryGetValue<int>(out var st) ? st : httpStatus;
         var subs = new List<AcmeProblem>();
-        if (node?["subproblems"] is JsonArray array)
+        if ((node as JsonObject)?["subproblems"] is JsonArray array)
         {
             subs.AddRange(array.Select(sub => Parse(sub, null)));
         }
 
-        return new AcmeProblem(type, node?["detail"]?.GetValue<string>(), status, node?["instance"]?.GetValue<string>(),
-            Json.ParseIdentifier(node?["identifier"]), subs);
+        return new AcmeProblem(type, node.Str("detail"), status, node.Str("instance"),
+            Json.ParseIdentifier((node as JsonObject)?["identifier"]), subs);
     }
 
     /// <inheritdoc />

@@ -8,7 +8,8 @@ namespace Certfleet.Acme;
 /// <summary>JsonNode helpers: no reflection serializer, so the assembly stays trimming-friendly.</summary>
 internal static class Json
 {
-    public static JsonNode? Parse(byte[] body)
+    /// <summary>The body as a JSON object; null when empty, not JSON or not an object (ACME bodies are objects).</summary>
+    public static JsonObject? Parse(byte[] body)
     {
         if (body.Length == 0)
         {
@@ -17,7 +18,7 @@ internal static class Json
 
         try
         {
-            return JsonNode.Parse(body);
+            return JsonNode.Parse(body) as JsonObject;
         }
         catch (JsonException)
         {
@@ -26,10 +27,10 @@ internal static class Json
     }
 
     public static string? Str(this JsonNode? node, string name) =>
-        node?[name] is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
+        (node as JsonObject)?[name] is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
 
     public static bool? Bool(this JsonNode? node, string name) =>
-        node?[name] is JsonValue v && v.TryGetValue<bool>(out var b) ? b : null;
+        (node as JsonObject)?[name] is JsonValue v && v.TryGetValue<bool>(out var b) ? b : null;
 
     public static Uri? Url(this JsonNode? node, string name, Uri? baseUri = null) =>
         node.Str(name) is { } s && Uri.TryCreate(baseUri, s, out var u) ? u : null;
@@ -38,7 +39,7 @@ internal static class Json
         node.Str(name) is { } s && DateTimeOffset.TryParse(s, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var t) ? t : null;
 
     public static IReadOnlyList<string> Strings(this JsonNode? node, string name) =>
-        node?[name] is JsonArray a ? [.. a.Select(x => x is JsonValue v && v.TryGetValue<string>(out var s) ? s : null).OfType<string>()] : [];
+        (node as JsonObject)?[name] is JsonArray a ? [.. a.Select(x => x is JsonValue v && v.TryGetValue<string>(out var s) ? s : null).OfType<string>()] : [];
 
     public static AcmeIdentifier? ParseIdentifier(JsonNode? node) =>
         node.Str("type") is { } t && node.Str("value") is { } v ? new AcmeIdentifier(t, v) : null;

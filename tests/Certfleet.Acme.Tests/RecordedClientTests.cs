@@ -215,6 +215,17 @@ public sealed class RecordedClientTests : IDisposable
     }
 
     [Fact]
+    public async Task Odd_problem_members_do_not_hide_the_problem()
+    {
+        var handler = new FakeAcmeHandler().On("POST", "/acct/1", _ => Json(HttpStatusCode.Forbidden,
+            """{"type":"urn:ietf:params:acme:error:unauthorized","detail":{"nested":true},"status":"403"}""", contentType: "application/problem+json"));
+        var ex = await Assert.ThrowsAsync<AcmeProblemException>(() => Client(handler).GetAccountAsync(TestContext.Current.CancellationToken));
+        Assert.Equal("unauthorized", ex.ShortType);
+        Assert.Null(ex.Problem.Detail);
+        Assert.Equal(403, ex.Problem.Status);
+    }
+
+    [Fact]
     public async Task Unknown_profile_is_refused_before_ordering()
     {
         var handler = new FakeAcmeHandler().On("POST", "/new-order", _ => Json(HttpStatusCode.Created, Order("pending"), "/order/1"));
