@@ -7,6 +7,9 @@ namespace Certfleet.Acme.Tests;
 
 public sealed class KeyAndCsrTests
 {
+    // RSA generation takes a second or more on a busy machine: one shared key for the tests that only need some RSA key.
+    private static readonly Lazy<RSA> SharedRsa = new(() => RSA.Create(2048));
+
     [Theory]
     [InlineData(AcmeKeyType.EcP256, "ES256")]
     [InlineData(AcmeKeyType.EcP384, "ES384")]
@@ -53,8 +56,7 @@ public sealed class KeyAndCsrTests
     [Fact]
     public void Rsa_pkcs1_pem_is_accepted()
     {
-        using var rsa = RSA.Create(2048);
-        using var key = AcmeAccountKey.ImportPem(rsa.ExportRSAPrivateKeyPem());
+        using var key = AcmeAccountKey.ImportPem(SharedRsa.Value.ExportRSAPrivateKeyPem());
         Assert.Equal(AcmeKeyType.Rsa2048, key.KeyType);
     }
 
@@ -81,7 +83,7 @@ public sealed class KeyAndCsrTests
     [Fact]
     public void Csr_with_an_rsa_key_and_a_long_first_name_has_an_empty_subject()
     {
-        using var key = CsrBuilder.GenerateKey(AcmeKeyType.Rsa2048);
+        var key = SharedRsa.Value;
         var longName = new string('a', 60) + ".example.test";
         var der = CsrBuilder.CreateDer([longName], key);
         var csr = CertificateRequest.LoadSigningRequest(der, HashAlgorithmName.SHA256, CertificateRequestLoadOptions.UnsafeLoadCertificateExtensions);
