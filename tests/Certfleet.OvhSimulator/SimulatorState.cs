@@ -54,7 +54,7 @@ internal sealed class SimulatorState
 
         foreach (var zone in options.Zones)
         {
-            var z = new ZoneState { Name = zone.Name.ToLowerInvariant().TrimEnd('.'), NameServers = zone.NameServers ?? [options.BindServer ?? "ns1.simulator.invalid"] };
+            var z = new ZoneState { Name = zone.Name.ToLowerInvariant().TrimEnd('.'), NameServers = zone.NameServers ?? [DefaultNameServer(options.BindServer)] };
             foreach (var r in zone.Records ?? [])
             {
                 var id = NextId();
@@ -64,6 +64,10 @@ internal sealed class SimulatorState
             Zones[z.Name] = z;
         }
     }
+
+    /// <summary>The BIND server itself; its port is dropped when it is 53, as a nameserver list has none.</summary>
+    private static string DefaultNameServer(string? bind) =>
+        bind is null ? "ns1.simulator.invalid" : bind.EndsWith(":53", StringComparison.Ordinal) ? bind[..^3] : bind;
 
     public object Gate { get; } = new();
     public Random Random { get; }
