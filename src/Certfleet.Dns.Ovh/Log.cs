@@ -34,6 +34,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 3014, Level = LogLevel.Warning, Message = "ovh: record {Id} in zone {Zone} no longer holds the value certfleet created; left alone")]
     public static partial void NotOurs(ILogger logger, long id, string zone);
 
+    [LoggerMessage(EventId = 3016, Level = LogLevel.Warning, Message = "ovh: cannot read the nameservers of zone {Zone} ({Reason}); they will be found from its NS records")]
+    public static partial void NoNameservers(ILogger logger, string zone, string reason);
+
     [LoggerMessage(EventId = 3015, Level = LogLevel.Information, Message = "ovh: zone {Zone} selected for {Fqdn}")]
     public static partial void ZoneSelected(ILogger logger, string zone, string fqdn);
 }

@@ -156,7 +156,18 @@ internal sealed class OvhProvider : IDnsProvider, IDisposable
 
     public async Task<IReadOnlyList<string>?> GetAuthoritativeNameserversAsync(string zone, CancellationToken cancellationToken)
     {
-        var info = await _api.GetAsync($"/domain/zone/{Esc(Normalize(zone))}", cancellationToken).ConfigureAwait(false);
+        JsonElement? info;
+        try
+        {
+            info = await _api.GetAsync($"/domain/zone/{Esc(Normalize(zone))}", cancellationToken).ConfigureAwait(false);
+        }
+        catch (OvhApiException e) when (e.Status == System.Net.HttpStatusCode.Forbidden)
+        {
+            // A service account granted only the record actions may not read the zone: NS lookup will do.
+            Log.NoNameservers(_logger, zone, e.Message);
+            return null;
+        }
+
         if (info is { ValueKind: JsonValueKind.Object } o && o.TryGetProperty("nameServers", out var ns) && ns.ValueKind == JsonValueKind.Array)
         {
             var list = ns.EnumerateArray().Where(e => e.ValueKind == JsonValueKind.String).Select(e => e.GetString()!.TrimEnd('.')).ToList();

@@ -197,6 +197,19 @@ public sealed class ProviderIntegrationTests
     }
 
     [Fact]
+    public async Task Without_the_right_to_read_the_zone_nameservers_come_from_ns_records()
+    {
+        await using var lab = await OvhLab.StartAsync();
+        lab.Sim.AddConsumerKey(OvhLab.AppKey, new SimConsumerKey("labConsumerKeyRecordsOnly0000000", "validated", [new("GET", "/domain/zone/example.test/record*")]));
+        using var provider = lab.Provider(lab.Options("labConsumerKeyRecordsOnly0000000"));
+        Assert.Null(await provider.GetAuthoritativeNameserversAsync("example.test", Ct));
+        Assert.Contains("cannot read the nameservers of zone example.test", lab.Logs.All, StringComparison.Ordinal);
+
+        using var full = lab.Provider();
+        Assert.NotNull(await full.GetAuthoritativeNameserversAsync("example.test", Ct));
+    }
+
+    [Fact]
     public async Task A_persisted_id_whose_value_changed_is_left_alone()
     {
         await using var lab = await OvhLab.StartAsync();
