@@ -1,0 +1,38 @@
+using Certfleet.Configuration;
+
+namespace Certfleet.Engine;
+
+/// <summary>The validated configuration of one certfleet installation.</summary>
+public sealed record CertfleetSettings(
+    string File,
+    string StateDir,
+    AcmeSettings Acme,
+    DnsSettings Dns,
+    IReadOnlyList<CertificateSettings> Certificates)
+{
+    public CertificateSettings? Find(string name) => Certificates.FirstOrDefault(c => c.Name == name);
+}
+
+public sealed record AcmeSettings(
+    Uri Directory,
+    string? Email,
+    string? CaBundle,
+    EabSettings? Eab,
+    string? Profile,
+    string? PreferredChain,
+    string AccountKeyType);
+
+public sealed record EabSettings(string KeyId, Secret HmacKey);
+
+public sealed record DnsSettings(
+    Certfleet.Dns.DnsOptions Options,
+    IReadOnlyDictionary<string, Certfleet.Dns.IDnsProvider> Providers);
+
+public sealed record CertificateSettings(
+    string Name,
+    IReadOnlyList<string> Domains,
+    string DnsProvider,
+    string KeyType,
+    bool KeyReuse,
+    string? Profile,
+    SourceLocation Location);
