@@ -14,7 +14,17 @@ case "$server" in
   tomcat)  mount --bind "$H/catalina" /var/lib/tomcat10 ;;
 esac
 
-/usr/sbin/sshd -f "$H/ssh/sshd_config"
+# The machine has every package installed; a host shows only its own web server.
+empty="$H/../../empty"; mkdir -p "$empty"
+mask_file() { [ -e "$1" ] && mount --bind /dev/null "$1"; return 0; }
+mask_dir() { [ -d "$1" ] && mount --bind "$empty" "$1"; return 0; }
+[ "$server" = nginx ] || { mask_file /usr/sbin/nginx; mask_dir /etc/nginx; }
+[ "$server" = apache2 ] || { mask_file /usr/sbin/apache2ctl; mask_file /usr/sbin/apachectl; mask_dir /etc/apache2; }
+[ "$server" = httpd ] || [ "$server" = apache2 ] || mask_file /usr/sbin/apache2
+[ "$server" = tomcat ] || { mask_dir /usr/share/tomcat10; mask_dir /etc/tomcat10; mask_dir /var/lib/tomcat10; }
+
+# The "down" host is routed but nothing listens on it.
+[ "$name" = down ] || /usr/sbin/sshd -f "$H/ssh/sshd_config"
 # A web server that fails to start must not take sshd down with it: that is a finding for certfleet.
 case "$server" in
   nginx)   nginx ;;

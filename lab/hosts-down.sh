@@ -4,8 +4,8 @@ set -uo pipefail
 LAB_DIR=${CERTFLEET_LAB_DIR:-/var/lib/certfleet-lab}
 HERE=$(cd "$(dirname "$0")" && pwd)
 
-exec 9>/run/certfleet-lab.lock
-flock -w 120 9 || { echo "lab: another hosts-up/down holds /run/certfleet-lab.lock" >&2; exit 1; }
+[ "${CERTFLEET_LAB_LOCKED:-}" = 1 ] || exec 9>/run/certfleet-lab.lock
+[ "${CERTFLEET_LAB_LOCKED:-}" = 1 ] || flock -w 120 9 || { echo "lab: another hosts-up/down holds /run/certfleet-lab.lock" >&2; exit 1; }
 
 while read -r name idx _; do
   case "$name" in ''|'#'*) continue ;; esac

@@ -15,6 +15,10 @@ done
 answers() { timeout 0.5 bash -c "exec 3<>/dev/tcp/$1/$2" 2>/dev/null; }
 addr() { echo "10.77.0.$((4 * $1 + 2))"; }
 
+# One bring-up at a time, check included, so that two test runs never tear down each other's lab.
+exec 9>/run/certfleet-lab.lock
+flock -w 120 9 || { echo "lab: another hosts-up/down holds /run/certfleet-lab.lock" >&2; exit 1; }
+
 if [ -f "$LAB_DIR/up" ]; then
   ok=1
   while read -r name idx os server port; do
@@ -24,9 +28,7 @@ if [ -f "$LAB_DIR/up" ]; then
   [ $ok -eq 1 ] && { echo "lab: already up ($LAB_DIR)"; exit 0; }
 fi
 
-"$HERE/hosts-down.sh"
-exec 9>/run/certfleet-lab.lock
-flock -w 120 9
+CERTFLEET_LAB_LOCKED=1 "$HERE/hosts-down.sh" 9>&-
 
 mkdir -p "$LAB_DIR"
 chmod 755 "$LAB_DIR"
@@ -123,8 +125,6 @@ while read -r name idx os server port; do
   done
 done < "$HERE/hosts.conf"
 
-# The "down" host: routed, but its sshd stops once the lab is up.
-ip netns exec cf-down pkill -F "$LAB_DIR/hosts/down/run/sshd.pid" 2>/dev/null || kill "$(cat "$LAB_DIR/hosts/down/run/sshd.pid")" 2>/dev/null || true
-# The "rekey" host answers with keys other than the recorded ones (see above).
+# "down" runs no sshd (host-init.sh); "rekey" answers with keys other than the recorded ones (see above).
 touch "$LAB_DIR/up"
 echo "lab: up ($LAB_DIR; hosts in $LAB_DIR/hosts.tsv, key $LAB_DIR/id_ed25519, known_hosts $LAB_DIR/known_hosts)"

@@ -89,7 +89,8 @@ public sealed partial class SshSession : IRemoteHost, IAsyncDisposable, IDisposa
         using (var stream = await sftp.OpenAsync(temp, FileMode.CreateNew, FileAccess.Write, cancellationToken))
         {
             var attributes = sftp.GetAttributes(temp);
-            attributes.SetPermissions((short)mode);
+            // SSH.NET takes the mode written as octal digits (600 for rw-------).
+            attributes.SetPermissions(short.Parse(Convert.ToString((int)mode & 0x1FF, 8), System.Globalization.CultureInfo.InvariantCulture));
             sftp.SetAttributes(temp, attributes);
             await stream.WriteAsync(content, cancellationToken);
         }
