@@ -28,30 +28,7 @@ internal sealed class OvhProvider : IDnsProvider, IDisposable
 
     public async Task<DnsRecordHandle> AddTxtRecordAsync(string fqdn, string value, CancellationToken cancellationToken)
     {
-        var name = Normalize(fqdn);
-        var zone = await ZoneForAsync(name, cancellationToken).ConfigureAwait(false);
-        var sub = Relative(name, zone);
-        string? cnameFrom = null;
-
-        // An _acme-challenge CNAME delegates validation to another name (RFC 8555 §8.4 lets CNAMEs be
-        // followed); a TXT record cannot live beside a CNAME, so the record goes to the target.
-        var target = await FindCnameAsync(zone, sub, cancellationToken).ConfigureAwait(false);
-        if (target is not null)
-        {
-            var targetName = target.EndsWith('.') ? Normalize(target) : Normalize(target + "." + zone);
-            var targetZone = FindZone(targetName, await ZonesAsync(cancellationToken).ConfigureAwait(false));
-            if (targetZone is null)
-            {
-                throw new OvhApiException($"ovh: {name} is a CNAME to {targetName}, which is in no OVH zone of this account; publish the TXT record in the DNS hosting {targetName}, or remove the CNAME");
-            }
-
-            Log.FollowingCname(_logger, name, targetName, targetZone);
-            cnameFrom = name;
-            name = targetName;
-            zone = targetZone;
-            sub = Relative(name, zone);
-        }
-
+        var (name, zone, sub, cnameFrom) = await ResolveAsync(Normalize(fqdn), cancellationToken).ConfigureAwait(false);
         var body = JsonSerializer.Serialize(new RecordBody("TXT", sub, value, _options.Ttl), OvhJson.Default.RecordBody);
         var created = await _api.PostAsync($"/domain/zone/{Esc(zone)}/record", body, cancellationToken).ConfigureAwait(false);
         var id = created is { ValueKind: JsonValueKind.Object } o && o.TryGetProperty("id", out var idElement) && idElement.TryGetInt64(out var n)
@@ -87,9 +64,18 @@ internal sealed class OvhProvider : IDnsProvider, IDisposable
         var groups = new List<(string Zone, string Sub, List<DnsRecordHandle> Handles)>();
         foreach (var handle in handles)
         {
-            var name = Normalize(handle.Fqdn);
-            var zone = string.IsNullOrEmpty(handle.Zone) ? await ZoneForAsync(name, cancellationToken).ConfigureAwait(false) : handle.Zone;
-            var sub = handle.Data.TryGetValue(SubDomainKey, out var s) ? s : Relative(name, zone);
+            string zone;
+            string sub;
+            if (!string.IsNullOrEmpty(handle.Zone) && handle.Data.TryGetValue(SubDomainKey, out var known))
+            {
+                (zone, sub) = (handle.Zone, known);
+            }
+            else
+            {
+                // A killed run's entry: find the record as the add did, CNAME included.
+                (_, zone, sub, _) = await ResolveAsync(Normalize(handle.Fqdn), cancellationToken).ConfigureAwait(false);
+            }
+
             var group = groups.Find(g => string.Equals(g.Zone, zone, StringComparison.OrdinalIgnoreCase) && string.Equals(g.Sub, sub, StringComparison.OrdinalIgnoreCase));
             if (group.Handles is null)
             {
@@ -215,6 +201,27 @@ internal sealed class OvhProvider : IDnsProvider, IDisposable
         string.Equals(record.FieldType, "TXT", StringComparison.OrdinalIgnoreCase)
         && string.Equals(record.SubDomain ?? "", sub, StringComparison.OrdinalIgnoreCase)
         && values.Contains(StripQuotes(record.Target ?? ""));
+
+    /// <summary>Where the TXT record of <paramref name="name"/> lives: its own zone, or the target of its CNAME.</summary>
+    private async Task<(string Name, string Zone, string Sub, string? CnameFrom)> ResolveAsync(string name, CancellationToken cancellationToken)
+    {
+        var zone = await ZoneForAsync(name, cancellationToken).ConfigureAwait(false);
+        var sub = Relative(name, zone);
+
+        // An _acme-challenge CNAME delegates validation to another name (RFC 8555 §8.4 lets CNAMEs be
+        // followed); a TXT record cannot live beside a CNAME, so the record goes to the target.
+        var target = await FindCnameAsync(zone, sub, cancellationToken).ConfigureAwait(false);
+        if (target is null)
+        {
+            return (name, zone, sub, null);
+        }
+
+        var targetName = target.EndsWith('.') ? Normalize(target) : Normalize(target + "." + zone);
+        var targetZone = FindZone(targetName, await ZonesAsync(cancellationToken).ConfigureAwait(false))
+            ?? throw new OvhApiException($"ovh: {name} is a CNAME to {targetName}, which is in no OVH zone of this account; publish the TXT record in the DNS hosting {targetName}, or remove the CNAME");
+        Log.FollowingCname(_logger, name, targetName, targetZone);
+        return (targetName, targetZone, Relative(targetName, targetZone), name);
+    }
 
     private async Task<string> ZoneForAsync(string name, CancellationToken cancellationToken)
     {

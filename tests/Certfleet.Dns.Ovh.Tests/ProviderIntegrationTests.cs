@@ -153,6 +153,27 @@ public sealed class ProviderIntegrationTests
     }
 
     [Fact]
+    public async Task A_killed_run_behind_a_cname_is_cleaned_up_at_the_target()
+    {
+        await using var lab = await OvhLab.StartAsync(o => o with
+        {
+            Zones = [new SimZone("example.test", null, [new SimRecordSeed("_acme-challenge", "CNAME", "acme-delegate.other.test.")]), new SimZone("other.test")],
+        });
+        using (var killed = lab.Provider())
+        {
+            var handle = await killed.AddTxtRecordAsync(Name, Values[0], Ct);
+            await killed.PublishAsync([handle], Ct);
+        }
+
+        Assert.Single(lab.Sim.GetRecords("other.test"));
+        using var next = lab.Provider();
+        await next.RemoveTxtRecordsAsync([new DnsRecordHandle("lab", Name, Values[0], "", new Dictionary<string, string>())], Ct);
+        Assert.Empty(lab.Sim.GetRecords("other.test"));
+        await lab.Sim.WaitForPublicationsAsync(Ct);
+        Assert.Empty(await lab.Bind.TxtAsync("acme-delegate.other.test"));
+    }
+
+    [Fact]
     public async Task A_cname_leaving_the_account_is_a_clear_error()
     {
         await using var lab = await OvhLab.StartAsync(o => o with
