@@ -30,7 +30,14 @@ public sealed class SimulatorProcessTests
         using var process = Process.Start(psi)!;
         try
         {
-            var ready = await process.StandardOutput.ReadLineAsync(ct);
+            // The console logger writes too; the readiness line is the one the program prints itself.
+            string? ready;
+            do
+            {
+                ready = await process.StandardOutput.ReadLineAsync(ct);
+            }
+            while (ready is not null && !ready.StartsWith("sim: listening on", StringComparison.Ordinal));
+
             Assert.Equal($"sim: listening on http://127.0.0.1:{port}/1.0", ready);
             using var http = new HttpClient();
             var time = long.Parse(await http.GetStringAsync(new Uri($"http://127.0.0.1:{port}/1.0/auth/time"), ct), System.Globalization.CultureInfo.InvariantCulture);
