@@ -72,7 +72,7 @@ internal sealed class OvhApiClient : IDisposable
                 var error = OvhErrors.Parse(response.Body);
                 if (error?.Code == "QUERY_TIME_OUT" && authenticated && !resynced)
                 {
-                    // The clock moved or the offset was never right: RFC-less, but OVH's own clients do the same.
+                    // The local clock moved since the offset was measured: measure again, once per call.
                     Log.TimeOut(_logger, method.Method, path, queryId);
                     resynced = true;
                     await SyncClockAsync(cancellationToken).ConfigureAwait(false);
