@@ -1,5 +1,7 @@
 using Certfleet.Acme;
 using Certfleet.Configuration;
+using Certfleet.Dns;
+using Certfleet.Dns.Ovh;
 using Certfleet.Engine;
 using Certfleet.Store;
 
@@ -14,7 +16,7 @@ internal static class ErrorMapper
         UsageException u => (ExitCodes.Usage, u.Message),
         OperationCanceledException => (ExitCodes.Interrupted, "certfleet: interrupted; records created by this run were removed, run the command again to finish"),
         AcmeException or StoreException or CertfleetException => (ExitCodes.Failure, e.Message),
-        _ when e.GetType().Name.EndsWith("ProviderException", StringComparison.Ordinal) => (ExitCodes.Failure, e.Message),
+        DnsProviderException or DnsPropagationException or OvhApiException => (ExitCodes.Failure, e.Message),
         HttpRequestException h => (ExitCodes.Failure, $"certfleet: network error: {h.Message}; check that the server is reachable"),
         IOException or UnauthorizedAccessException => (ExitCodes.Failure, $"certfleet: {e.Message}"),
         _ => (ExitCodes.Failure, $"certfleet: unexpected error ({e.GetType().Name}: {e.Message}); rerun with --verbose and report it"),

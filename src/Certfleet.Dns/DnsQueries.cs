@@ -43,7 +43,7 @@ internal static class DnsQueries
     /// <summary>TXT values at exactly <paramref name="name"/>; a value split into several strings is joined.</summary>
     public static IReadOnlyList<string> TxtValues(IDnsQueryResponse response, string name) =>
         response.Answers.TxtRecords()
-            .Where(r => Normalize(r.DomainName.Value) == Normalize(name))
+            .Where(r => Normalize(r.DomainName.Original) == Normalize(name))
             .Select(r => string.Concat(r.Text))
             .ToList();
 }

@@ -52,7 +52,7 @@ public sealed class SoaZoneFinder
             var soa = response.Answers.SoaRecords().FirstOrDefault() ?? response.Authorities.SoaRecords().FirstOrDefault();
             if (soa is not null)
             {
-                var zone = DnsQueries.Normalize(soa.DomainName.Value);
+                var zone = DnsQueries.Normalize(soa.DomainName.Original);
                 if (name == zone || name.EndsWith("." + zone, StringComparison.Ordinal))
                 {
                     return zone;

@@ -1,0 +1,122 @@
+using System.CommandLine;
+using System.Text.Json;
+using Certfleet.Acme;
+using Certfleet.Dns;
+using Certfleet.Engine;
+using Certfleet.Store;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Certfleet.Cli;
+
+internal static class StatusCommand
+{
+    internal static Command Create(CliConsole console)
+    {
+        var json = new Option<bool>("--json") { Description = "Print JSON for scripts" };
+        var command = new Command("status", "Show each configured certificate: names, serial, expiry, next renewal") { json };
+        Commands.Run(command, console, async (parse, runtime, ct) =>
+        {
+            var statuses = await new StatusService(runtime).GetAsync(ct);
+            if (parse.GetValue(json))
+            {
+                await console.Out.WriteLineAsync(StatusJson(statuses));
+                return ExitCodes.Success;
+            }
+
+            var now = runtime.Time.GetUtcNow();
+            foreach (var s in statuses)
+            {
+                await console.Out.WriteLineAsync($"{s.Name}: {string.Join(", ", s.Domains)}");
+                if (s.Serial is null)
+                {
+                    await console.Out.WriteLineAsync("  not issued yet: run 'certfleet issue " + s.Name + "'");
+                    continue;
+                }
+
+                var days = (s.NotAfter!.Value - now).TotalDays;
+                await console.Out.WriteLineAsync($"  serial {s.Serial}, {s.KeyType}, version {s.Version}");
+                await console.Out.WriteLineAsync($"  valid {s.NotBefore:yyyy-MM-dd HH:mm} → {s.NotAfter:yyyy-MM-dd HH:mm} UTC ({(days >= 0 ? $"{days:0.#} days left" : "EXPIRED")})");
+                await console.Out.WriteLineAsync($"  renew after {s.RenewAfter:yyyy-MM-dd HH:mm} UTC");
+                await console.Out.WriteLineAsync($"  {s.FullChainPath}");
+                if (s.LastError is not null)
+                {
+                    await console.Out.WriteLineAsync($"  last error ({s.FailureCount} failure(s)): {s.LastError}");
+                }
+            }
+
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+
+    internal static string StatusJson(IReadOnlyList<CertificateStatus> statuses)
+    {
+        using var stream = new MemoryStream();
+        using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
+        {
+            w.WriteStartObject();
+            w.WriteStartArray("certificates");
+            foreach (var s in statuses)
+            {
+                w.WriteStartObject();
+                w.WriteString("name", s.Name);
+                w.WriteStartArray("domains");
+                foreach (var d in s.Domains)
+                {
+                    w.WriteStringValue(d);
+                }
+
+                w.WriteEndArray();
+                WriteNullable(w, "serial", s.Serial);
+                WriteTime(w, "notBefore", s.NotBefore);
+                WriteTime(w, "notAfter", s.NotAfter);
+                w.WriteString("keyType", s.KeyType);
+                WriteTime(w, "renewAfter", s.RenewAfter);
+                if (s.Version is { } v)
+                {
+                    w.WriteNumber("version", v);
+                }
+                else
+                {
+                    w.WriteNull("version");
+                }
+
+                WriteNullable(w, "fullchain", s.FullChainPath);
+                WriteNullable(w, "privkey", s.PrivateKeyPath);
+                WriteNullable(w, "lastError", s.LastError);
+                w.WriteNumber("failures", s.FailureCount);
+                WriteTime(w, "backoffUntil", s.BackoffUntil);
+                w.WriteEndObject();
+            }
+
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }
+
+        return System.Text.Encoding.UTF8.GetString(stream.ToArray());
+    }
+
+    private static void WriteNullable(Utf8JsonWriter w, string name, string? value)
+    {
+        if (value is null)
+        {
+            w.WriteNull(name);
+        }
+        else
+        {
+            w.WriteString(name, value);
+        }
+    }
+
+    private static void WriteTime(Utf8JsonWriter w, string name, DateTimeOffset? value)
+    {
+        if (value is { } t)
+        {
+            w.WriteString(name, t.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture));
+        }
+        else
+        {
+            w.WriteNull(name);
+        }
+    }
+}
