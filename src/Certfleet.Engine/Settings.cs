@@ -8,7 +8,8 @@ public sealed record CertfleetSettings(
     string StateDir,
     AcmeSettings Acme,
     DnsSettings Dns,
-    IReadOnlyList<CertificateSettings> Certificates)
+    IReadOnlyList<CertificateSettings> Certificates,
+    Certfleet.Remote.FleetConfig Fleet)
 {
     public CertificateSettings? Find(string name) => Certificates.FirstOrDefault(c => c.Name == name);
 }

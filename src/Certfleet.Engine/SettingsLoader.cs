@@ -1,6 +1,7 @@
 using System.Text.RegularExpressions;
 using Certfleet.Configuration;
 using Certfleet.Dns;
+using Certfleet.Remote;
 
 namespace Certfleet.Engine;
 
@@ -57,14 +58,33 @@ public sealed partial class SettingsLoader
         var acme = BindAcme(root.GetSection(SettingsSchema.Acme));
         var dns = BindDns(root.GetSection(SettingsSchema.Dns));
         var certificates = BindCertificates(root, dns);
-        return acme is null || dns is null ? null : new CertfleetSettings(root.File, stateDir, acme, dns, certificates);
+        var fleet = BindFleet(root);
+        return acme is null || dns is null ? null : new CertfleetSettings(root.File, stateDir, acme, dns, certificates, fleet);
+    }
+
+    private static FleetConfig BindFleet(ConfigNode root)
+    {
+        var fleet = FleetOptions.Read(root);
+        if (fleet.AnsibleInventory is { } path)
+        {
+            try
+            {
+                fleet = FleetOptions.Merge(fleet, AnsibleInventory.Load(path));
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or InvalidDataException)
+            {
+                root.Errors.Add(root.LocationOf(FleetOptions.Inventory), $"inventory.ansible: cannot import {path}: {e.Message}");
+            }
+        }
+
+        return fleet;
     }
 
     private static AcmeSettings? BindAcme(ConfigNode? node)
     {
         if (node is null)
         {
-            return null;
+            return new AcmeSettings(new Uri(LetsEncrypt), null, null, null, null, null, "ec-p256");
         }
 
         node.RejectUnknownKeys(SettingsSchema.AcmeSection);
@@ -115,7 +135,7 @@ public sealed partial class SettingsLoader
     {
         if (node is null)
         {
-            return null;
+            return new DnsSettings(DnsOptions.Default, new Dictionary<string, IDnsProvider>());
         }
 
         var options = DnsOptions.Read(node);

@@ -14,11 +14,11 @@ public static class SettingsSchema
         "Directory holding certificates, keys, the ACME account and run state. Created 0700 on first write.",
         Default: "/var/lib/certfleet", Example: "/var/lib/certfleet");
 
-    public static readonly ConfigKey Acme = new("acme", ConfigValueKind.Section, "The certificate authority and the ACME account.", Required: true, SectionPath: "acme");
-    public static readonly ConfigKey Dns = new("dns", ConfigValueKind.Section, "DNS-01 challenges: propagation checks and DNS providers.", Required: true, SectionPath: "dns");
-    public static readonly ConfigKey Certificates = new("certificates", ConfigValueKind.NamedSections, "The certificates to obtain and renew, by name.", Required: true, SectionPath: "certificates.NAME");
+    public static readonly ConfigKey Acme = new("acme", ConfigValueKind.Section, "The certificate authority and the ACME account (default: Let's Encrypt production).", SectionPath: "acme");
+    public static readonly ConfigKey Dns = new("dns", ConfigValueKind.Section, "DNS-01 challenges: propagation checks and DNS providers.", SectionPath: "dns");
+    public static readonly ConfigKey Certificates = new("certificates", ConfigValueKind.NamedSections, "The certificates to obtain and renew, by name.", SectionPath: "certificates.NAME");
 
-    public static readonly ConfigSectionSchema Root = new("", "Top level of certfleet.yaml.", [StateDir, Acme, Dns, Certificates]);
+    public static readonly ConfigSectionSchema Root = new("", "Top level of certfleet.yaml.", [StateDir, Acme, Dns, Certificates, .. Certfleet.Remote.FleetOptions.TopLevelKeys]);
 
     public static readonly ConfigKey Directory = new("directory", ConfigValueKind.String,
         "ACME directory: letsencrypt, letsencrypt-staging, or the https URL of any RFC 8555 directory.",
@@ -60,5 +60,5 @@ public static class SettingsSchema
         [Domains, DnsProvider, KeyType, KeyReuse, CertificateProfile]);
 
     /// <summary>Every section certfleet itself defines, in the order the reference lists them.</summary>
-    public static IReadOnlyList<ConfigSectionSchema> Sections => [Root, AcmeSection, EabSection, CertificateSection];
+    public static IReadOnlyList<ConfigSectionSchema> Sections => [Root, AcmeSection, EabSection, CertificateSection, .. Certfleet.Remote.FleetOptions.Schemas];
 }
