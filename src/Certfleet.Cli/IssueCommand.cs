@@ -19,6 +19,9 @@ internal static class IssueCommand
             var names = parse.GetValue(name) is { Length: > 0 } n ? n : runtime.Settings.Certificates.Select(c => c.Name).ToArray();
             var certificates = names.Select(x => Commands.Certificate(runtime, x)).ToList();
             var observer = new ConsoleObserver(console, runtime.Time);
+
+            // Reach the CA before touching stateDir: an unreachable directory changes nothing.
+            await runtime.ProbeDirectoryAsync(ct);
             await using var runLock = await Commands.AcquireLockAsync(runtime, ct);
             var workflow = new IssueWorkflow(runtime);
             await workflow.SweepAsync(observer, ct);

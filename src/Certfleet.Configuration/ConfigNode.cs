@@ -108,6 +108,10 @@ public sealed class ConfigNode
 
     public bool Has(ConfigKey key) => Find(key) is not null;
 
+    /// <summary>The keys of a nested mapping, without recording any error (empty when absent or not a mapping).</summary>
+    public IReadOnlyList<string> KeysOf(ConfigKey key) =>
+        Find(key) is YamlMappingNode map ? map.Children.Keys.OfType<YamlScalarNode>().Select(k => k.Value ?? "").ToList() : [];
+
     public SourceLocation LocationOf(ConfigKey key) => Find(key) is { } n ? At(n) : Location;
 
     public string? GetString(ConfigKey key)

@@ -1,3 +1,4 @@
+using Certfleet.Dns;
 using System.Net;
 
 namespace Certfleet.Dns.Ovh;
@@ -6,8 +7,11 @@ namespace Certfleet.Dns.Ovh;
 /// An OVH API call failed. <see cref="Exception.Message"/> is one line starting with <c>ovh: </c> that
 /// says what to do; it never contains a secret.
 /// </summary>
-public sealed class OvhApiException : Exception
+public sealed class OvhApiException : Exception, IDnsRequestRefusal
 {
+    /// <summary>A 4xx answer (other than timeouts and rate limits) means OVH refused the call and changed nothing.</summary>
+    public bool NothingChanged => Status is { } s && (int)s is >= 400 and < 500 and not 408 and not 409 and not 429;
+
     public OvhApiException(string message, string? errorCode = null, HttpStatusCode? status = null, string? queryId = null, Exception? innerException = null)
         : base(message, innerException)
     {

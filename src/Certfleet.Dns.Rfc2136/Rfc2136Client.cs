@@ -101,15 +101,15 @@ internal sealed class Rfc2136Client
         switch (tsigError)
         {
             case BadSig:
-                throw new DnsProviderException($"rfc2136: the server {server} refused the TSIG signature (BADSIG) of key '{key}': check tsigSecret and tsigAlgorithm");
+                throw new DnsProviderException($"rfc2136: the server {server} refused the TSIG signature (BADSIG) of key '{key}': check tsigSecret and tsigAlgorithm") { NothingChanged = true };
             case BadKey:
-                throw new DnsProviderException($"rfc2136: the server {server} does not know the TSIG key '{key}' with algorithm {_options.TsigAlgorithm} (BADKEY): check tsigKeyName and tsigAlgorithm against the server's key statement");
+                throw new DnsProviderException($"rfc2136: the server {server} does not know the TSIG key '{key}' with algorithm {_options.TsigAlgorithm} (BADKEY): check tsigKeyName and tsigAlgorithm against the server's key statement") { NothingChanged = true };
             case BadTime:
-                throw new DnsProviderException($"rfc2136: the server {server} refused the TSIG signature because the clocks differ by more than 5 minutes (BADTIME): synchronise this machine's clock (NTP)");
+                throw new DnsProviderException($"rfc2136: the server {server} refused the TSIG signature because the clocks differ by more than 5 minutes (BADTIME): synchronise this machine's clock (NTP)") { NothingChanged = true };
             case BadTrunc:
-                throw new DnsProviderException($"rfc2136: the server {server} refused the truncated TSIG MAC (BADTRUNC): check tsigAlgorithm");
+                throw new DnsProviderException($"rfc2136: the server {server} refused the truncated TSIG MAC (BADTRUNC): check tsigAlgorithm") { NothingChanged = true };
             case not 0:
-                throw new DnsProviderException($"rfc2136: the server {server} refused the TSIG signature of key '{key}' (TSIG error {tsigError})");
+                throw new DnsProviderException($"rfc2136: the server {server} refused the TSIG signature of key '{key}' (TSIG error {tsigError})") { NothingChanged = true };
         }
 
         switch (response.ReturnCode)
@@ -123,15 +123,15 @@ internal sealed class Rfc2136Client
 
                 return;
             case ReturnCode.Refused:
-                throw new DnsProviderException($"rfc2136: the server {server} refused '{what}' (REFUSED): the key '{key}' may not update zone {zone}; grant it in the server's update-policy (or allow-update), or check zone");
+                throw new DnsProviderException($"rfc2136: the server {server} refused '{what}' (REFUSED): the key '{key}' may not update zone {zone}; grant it in the server's update-policy (or allow-update), or check zone") { NothingChanged = true };
             case ReturnCode.NotAuthoritive:
-                throw new DnsProviderException($"rfc2136: the server {server} is not authoritative for zone {zone} or does not accept key '{key}' for it (NOTAUTH): send updates to the zone's primary and check the key's rights");
+                throw new DnsProviderException($"rfc2136: the server {server} is not authoritative for zone {zone} or does not accept key '{key}' for it (NOTAUTH): send updates to the zone's primary and check the key's rights") { NothingChanged = true };
             case ReturnCode.NotZone:
-                throw new DnsProviderException($"rfc2136: '{what}': the name is not inside zone {zone} (NOTZONE): check zone");
+                throw new DnsProviderException($"rfc2136: '{what}': the name is not inside zone {zone} (NOTZONE): check zone") { NothingChanged = true };
             case ReturnCode.ServerFailure:
                 throw new DnsProviderException($"rfc2136: the server {server} failed to apply '{what}' (SERVFAIL): see the server's log");
             case ReturnCode.NotImplemented:
-                throw new DnsProviderException($"rfc2136: the server {server} does not implement dynamic updates (NOTIMP): use the zone's primary server");
+                throw new DnsProviderException($"rfc2136: the server {server} does not implement dynamic updates (NOTIMP): use the zone's primary server") { NothingChanged = true };
             default:
                 throw new DnsProviderException($"rfc2136: the server {server} answered '{what}' with {response.ReturnCode}");
         }

@@ -69,7 +69,19 @@ public sealed class Dns01Coordinator
                 await _journal.SaveAsync(entry, cancellationToken).ConfigureAwait(false);
                 session.Track(entry);
                 Log.Adding(_logger, providerName, fqdn, value);
-                var handle = await provider.AddTxtRecordAsync(fqdn, value, cancellationToken).ConfigureAwait(false);
+                DnsRecordHandle handle;
+                try
+                {
+                    handle = await provider.AddTxtRecordAsync(fqdn, value, cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is IDnsRequestRefusal { NothingChanged: true })
+                {
+                    // Refused outright: there is no record to remove, so the intent is dropped.
+                    session.Untrack(entry);
+                    await _journal.RemoveAsync(entry.Id, CancellationToken.None).ConfigureAwait(false);
+                    throw;
+                }
+
                 var saved = entry with { HandleJson = DnsRecordHandleJson.Serialize(handle) };
                 session.Track(saved, handle);
                 await _journal.SaveAsync(saved, cancellationToken).ConfigureAwait(false);
@@ -234,6 +246,14 @@ public sealed class Dns01Session : IAsyncDisposable
     }
 
     public async ValueTask DisposeAsync() => await CleanupAsync().ConfigureAwait(false);
+
+    internal void Untrack(RecordJournalEntry entry)
+    {
+        lock (_lock)
+        {
+            _tracked.RemoveAll(t => t.Entry.Id == entry.Id);
+        }
+    }
 
     internal void Track(RecordJournalEntry entry, DnsRecordHandle? handle = null)
     {

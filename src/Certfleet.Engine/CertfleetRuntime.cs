@@ -52,6 +52,27 @@ public sealed partial class CertfleetRuntime : IDisposable
             Progress = new AcmeProgress(_logger, observer, certificate),
         });
 
+    /// <summary>Fetches the directory once, turning network and TLS failures into one actionable message.</summary>
+    public async Task<AcmeDirectory> ProbeDirectoryAsync(CancellationToken cancellationToken)
+    {
+        using var key = AcmeAccountKey.Generate();
+        try
+        {
+            return await CreateClient(key).GetDirectoryAsync(cancellationToken);
+        }
+        catch (HttpRequestException e)
+        {
+            var why = e.InnerException is System.Security.Authentication.AuthenticationException
+                ? "its TLS certificate is not trusted; for a test CA set acme.caBundle to its root"
+                : e.Message.TrimEnd('.');
+            throw new CertfleetException($"acme: cannot reach the ACME directory {Settings.Acme.Directory} ({why}); check acme.directory and the network", e);
+        }
+        catch (TaskCanceledException e) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new CertfleetException($"acme: the ACME directory {Settings.Acme.Directory} did not answer in time; check acme.directory and the network", e);
+        }
+    }
+
     /// <summary>
     /// The stored account for the configured directory, or a newly registered one when
     /// <paramref name="register"/> is set (agreeing to the CA's terms, which the docs state).

@@ -27,7 +27,11 @@ public sealed record EabSettings(string KeyId, Secret HmacKey);
 
 public sealed record DnsSettings(
     Certfleet.Dns.DnsOptions Options,
-    IReadOnlyDictionary<string, Certfleet.Dns.IDnsProvider> Providers);
+    IReadOnlyDictionary<string, Certfleet.Dns.IDnsProvider> Providers)
+{
+    /// <summary>Every name under dns.providers, valid or not.</summary>
+    public IReadOnlyList<string> DeclaredProviders { get; init; } = [];
+}
 
 public sealed record CertificateSettings(
     string Name,

@@ -140,7 +140,7 @@ public sealed partial class SettingsLoader
 
         var options = DnsOptions.Read(node);
         var providers = _providers.CreateProviders(node, _context);
-        return new DnsSettings(options, providers);
+        return new DnsSettings(options, providers) { DeclaredProviders = node.KeysOf(DnsOptions.ProvidersKey) };
     }
 
     private static List<CertificateSettings> BindCertificates(ConfigNode root, DnsSettings? dns)
@@ -182,7 +182,8 @@ public sealed partial class SettingsLoader
             }
 
             var provider = node.GetString(SettingsSchema.DnsProvider);
-            if (provider is not null && dns is not null && !dns.Providers.ContainsKey(provider))
+            // A provider that is declared but invalid has its own errors already.
+            if (provider is not null && dns is not null && !dns.Providers.ContainsKey(provider) && !dns.DeclaredProviders.Contains(provider))
             {
                 node.AddError(SettingsSchema.DnsProvider, dns.Providers.Count == 0
                     ? $"'{provider}' is not defined; add it under dns.providers"
