@@ -6,7 +6,7 @@ set -euo pipefail
 
 packages=(pebble bind9 bind9-utils bind9-dnsutils openssl openssh-server openssh-client
           nginx apache2 tomcat10 sshfs fuse3 python3 python3-aiosmtpd iproute2 procps
-          systemd ca-certificates libicu72)
+          systemd ca-certificates libicu72 certbot python3-certbot-dns-rfc2136)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -16,6 +16,7 @@ internal static class Commands
         StatusCommand.Create(console),
         AccountCommand.Create(console),
         RevokeCommand.Create(console),
+        ImportCommand.Create(console),
         DocsCommand.Create(console),
     ];
 
