@@ -130,5 +130,7 @@ internal static class ReferenceDocs
 
     private static string Escape(string s) => s.Replace("|", "\\|", StringComparison.Ordinal).Replace("\n", " ", StringComparison.Ordinal);
 
-    private static string Anchor(string path) => path.ToLowerInvariant().Replace(".", "", StringComparison.Ordinal);
+    // GitHub's heading anchors: lower case, spaces to '-', other punctuation (".", "<", ">") dropped.
+    private static string Anchor(string path) =>
+        string.Concat(path.ToLowerInvariant().Where(c => char.IsLetterOrDigit(c) || c is '-' or '_' or ' ')).Replace(' ', '-');
 }
