@@ -17,10 +17,18 @@ public sealed partial class IssueWorkflow
 {
     private readonly CertfleetRuntime _runtime;
     private readonly ILogger _logger;
+    private readonly HistoryStore? _history;
 
     public IssueWorkflow(CertfleetRuntime runtime)
+        : this(runtime, null)
+    {
+    }
+
+    /// <summary>With <paramref name="history"/>, orders, failed authorizations and issuances are recorded (the rate-limit guard counts them).</summary>
+    public IssueWorkflow(CertfleetRuntime runtime, HistoryStore? history)
     {
         _runtime = runtime;
+        _history = history;
         _logger = runtime.LoggerFactory.CreateLogger<IssueWorkflow>();
     }
 
@@ -71,6 +79,12 @@ public sealed partial class IssueWorkflow
         };
         var order = await client.CreateOrderAsync(request, cancellationToken);
         Log.OrderCreated(_logger, order.Url, order.Status);
+        await RecordAsync(new HistoryEntry(_runtime.Time.GetUtcNow(), name, HistoryKind.Order, order.Status.ToString().ToLowerInvariant(), order.Url.ToString())
+        {
+            Names = certificate.Domains,
+            Account = client.AccountUrl?.ToString(),
+            Ari = request.Replaces is not null,
+        }, cancellationToken);
 
         var authorizations = await client.GetAuthorizationsAsync(order, cancellationToken);
         var pending = authorizations.Where(a => a.RequiresChallenge).ToList();
@@ -130,6 +144,12 @@ public sealed partial class IssueWorkflow
         var stored = await _runtime.Store.SaveAsync(name, bundle, cancellationToken);
         observer.Step(name, $"saved version {stored.Version}: serial {stored.SerialNumber}, valid until {stored.NotAfter:yyyy-MM-dd HH:mm} UTC");
         Log.Issued(_logger, name, stored.SerialNumber, stored.NotAfter);
+        await RecordAsync(new HistoryEntry(_runtime.Time.GetUtcNow(), name, HistoryKind.Issued, "ok", $"version {stored.Version}, valid until {stored.NotAfter.UtcDateTime:yyyy-MM-dd HH:mm} UTC")
+        {
+            Names = certificate.Domains,
+            Account = client.AccountUrl?.ToString(),
+            Serial = stored.SerialNumber,
+        }, cancellationToken);
         return new IssueResult(name, stored, pending.Count, reused);
     }
 
@@ -173,7 +193,9 @@ public sealed partial class IssueWorkflow
             if (result.Status != AcmeStatus.Valid)
             {
                 var problem = result.Challenges.FirstOrDefault(c => c.Error is not null)?.Error;
-                throw new CertfleetException($"acme: validation of {(authorization.Wildcard ? "*." : "")}{authorization.Identifier.Value} failed{(problem is null ? "" : ": " + problem)}; check that the CA can query the zone's nameservers");
+                var identifier = (authorization.Wildcard ? "*." : "") + authorization.Identifier.Value;
+                await RecordAsync(new HistoryEntry(_runtime.Time.GetUtcNow(), name, HistoryKind.AuthorizationFailed, "invalid", problem?.ToString()) { Names = [identifier] }, CancellationToken.None);
+                throw new Renewal.AuthorizationFailedException(identifier, $"acme: validation of {(authorization.Wildcard ? "*." : "")}{authorization.Identifier.Value} failed{(problem is null ? "" : ": " + problem)}; check that the CA can query the zone's nameservers");
             }
         }
 
@@ -201,6 +223,14 @@ public sealed partial class IssueWorkflow
         }
 
         return CsrBuilder.GenerateKey(keyType);
+    }
+
+    private async Task RecordAsync(HistoryEntry entry, CancellationToken cancellationToken)
+    {
+        if (_history is not null)
+        {
+            await _history.AddAsync(entry, cancellationToken);
+        }
     }
 
     private static string? TryCertId(X509Certificate2 leaf)

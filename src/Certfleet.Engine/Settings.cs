@@ -11,6 +11,12 @@ public sealed record CertfleetSettings(
     IReadOnlyList<CertificateSettings> Certificates,
     Certfleet.Remote.FleetConfig Fleet)
 {
+    public Certfleet.Engine.Renewal.RenewalSettings Renewal { get; init; } = Certfleet.Engine.Renewal.RenewalSettings.Default;
+
+    public Certfleet.Notifications.NotificationSettings Notifications { get; init; } = Certfleet.Notifications.NotificationSettings.None;
+
+    public Certfleet.Engine.Renewal.HistorySettings History { get; init; } = Certfleet.Engine.Renewal.HistorySettings.Default;
+
     public CertificateSettings? Find(string name) => Certificates.FirstOrDefault(c => c.Name == name);
 }
 

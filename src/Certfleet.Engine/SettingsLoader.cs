@@ -59,7 +59,15 @@ public sealed partial class SettingsLoader
         var dns = BindDns(root.GetSection(SettingsSchema.Dns));
         var certificates = BindCertificates(root, dns);
         var fleet = BindFleet(root);
-        return acme is null || dns is null ? null : new CertfleetSettings(root.File, stateDir, acme, dns, certificates, fleet);
+        var renewal = Renewal.RenewalSchema.ReadRenewal(root);
+        var history = Renewal.RenewalSchema.ReadHistory(root);
+        var notifications = Certfleet.Notifications.NotificationSchema.Read(root);
+        return acme is null || dns is null ? null : new CertfleetSettings(root.File, stateDir, acme, dns, certificates, fleet)
+        {
+            Renewal = renewal,
+            History = history,
+            Notifications = notifications,
+        };
     }
 
     private static FleetConfig BindFleet(ConfigNode root)

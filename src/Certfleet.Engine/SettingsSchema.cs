@@ -18,7 +18,7 @@ public static class SettingsSchema
     public static readonly ConfigKey Dns = new("dns", ConfigValueKind.Section, "DNS-01 challenges: propagation checks and DNS providers.", SectionPath: "dns");
     public static readonly ConfigKey Certificates = new("certificates", ConfigValueKind.NamedSections, "The certificates to obtain and renew, by name.", SectionPath: "certificates.NAME");
 
-    public static readonly ConfigSectionSchema Root = new("", "Top level of certfleet.yaml.", [StateDir, Acme, Dns, Certificates, .. Certfleet.Remote.FleetOptions.TopLevelKeys]);
+    public static readonly ConfigSectionSchema Root = new("", "Top level of certfleet.yaml.", [StateDir, Acme, Dns, Certificates, .. Certfleet.Remote.FleetOptions.TopLevelKeys, .. Certfleet.Engine.Renewal.RenewalSchema.TopLevelKeys, Certfleet.Notifications.NotificationSchema.Notifications]);
 
     public static readonly ConfigKey Directory = new("directory", ConfigValueKind.String,
         "ACME directory: letsencrypt, letsencrypt-staging, or the https URL of any RFC 8555 directory.",
@@ -60,5 +60,5 @@ public static class SettingsSchema
         [Domains, DnsProvider, KeyType, KeyReuse, CertificateProfile]);
 
     /// <summary>Every section certfleet itself defines, in the order the reference lists them.</summary>
-    public static IReadOnlyList<ConfigSectionSchema> Sections => [Root, AcmeSection, EabSection, CertificateSection, .. Certfleet.Remote.FleetOptions.Schemas];
+    public static IReadOnlyList<ConfigSectionSchema> Sections => [Root, AcmeSection, EabSection, CertificateSection, .. Certfleet.Remote.FleetOptions.Schemas, .. Certfleet.Engine.Renewal.RenewalSchema.Schemas, .. Certfleet.Notifications.NotificationSchema.Schemas];
 }
