@@ -108,6 +108,10 @@ public sealed class ConfigNode
 
     public bool Has(ConfigKey key) => Find(key) is not null;
 
+    /// <summary>The plain value of <paramref name="key"/> when it is a scalar, without recording any error.</summary>
+    public string? Peek(string key) =>
+        _map.Children.TryGetValue(new YamlScalarNode(key), out var node) && node is YamlScalarNode scalar ? scalar.Value : null;
+
     /// <summary>The keys of a nested mapping, without recording any error (empty when absent or not a mapping).</summary>
     public IReadOnlyList<string> KeysOf(ConfigKey key) =>
         Find(key) is YamlMappingNode map ? map.Children.Keys.OfType<YamlScalarNode>().Select(k => k.Value ?? "").ToList() : [];
@@ -276,6 +280,45 @@ public sealed class ConfigNode
             else
             {
                 Errors.Add(At(v), $"{Join(section.Path, name)} must be a mapping of keys");
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>A list of mappings (e.g. <c>deploy:</c>), in file order; a single mapping counts as a list of one.</summary>
+    public IReadOnlyList<ConfigNode> GetSectionList(ConfigKey key)
+    {
+        var node = Find(key);
+        if (node is null)
+        {
+            Missing(key);
+            return [];
+        }
+
+        IList<YamlNode>? items = node switch
+        {
+            YamlSequenceNode seq => seq.Children,
+            YamlMappingNode => new List<YamlNode> { node },
+            YamlScalarNode { Value: null or "" } => new List<YamlNode>(),
+            _ => null,
+        };
+        if (items is null)
+        {
+            Errors.Add(At(node), $"{Qualified(key)} must be a list of mappings, e.g. - {{ to: \"@web\" }}");
+            return [];
+        }
+
+        var result = new List<ConfigNode>();
+        for (var i = 0; i < items.Count; i++)
+        {
+            if (items[i] is YamlMappingNode map)
+            {
+                result.Add(new ConfigNode(File, $"{Qualified(key)}[{i}]", map, Errors, _environment));
+            }
+            else
+            {
+                Errors.Add(At(items[i]), $"each item of {Qualified(key)} must be a mapping of keys");
             }
         }
 

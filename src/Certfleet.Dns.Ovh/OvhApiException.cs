@@ -10,7 +10,10 @@ namespace Certfleet.Dns.Ovh;
 public sealed class OvhApiException : Exception, IDnsRequestRefusal
 {
     /// <summary>A 4xx answer (other than timeouts and rate limits) means OVH refused the call and changed nothing.</summary>
-    public bool NothingChanged => Status is { } s && (int)s is >= 400 and < 500 and not 408 and not 409 and not 429;
+    public bool NothingChanged => BeforeAnyChange || (Status is { } s && (int)s is >= 400 and < 500 and not 408 and not 409 and not 429);
+
+    /// <summary>Raised before any call that could change a zone (e.g. zone discovery found no zone).</summary>
+    public bool BeforeAnyChange { get; init; }
 
     public OvhApiException(string message, string? errorCode = null, HttpStatusCode? status = null, string? queryId = null, Exception? innerException = null)
         : base(message, innerException)

@@ -218,7 +218,7 @@ internal sealed class OvhProvider : IDnsProvider, IDisposable
 
         var targetName = target.EndsWith('.') ? Normalize(target) : Normalize(target + "." + zone);
         var targetZone = FindZone(targetName, await ZonesAsync(cancellationToken).ConfigureAwait(false))
-            ?? throw new OvhApiException($"ovh: {name} is a CNAME to {targetName}, which is in no OVH zone of this account; publish the TXT record in the DNS hosting {targetName}, or remove the CNAME");
+            ?? throw new OvhApiException($"ovh: {name} is a CNAME to {targetName}, which is in no OVH zone of this account; publish the TXT record in the DNS hosting {targetName}, or remove the CNAME") { BeforeAnyChange = true };
         Log.FollowingCname(_logger, name, targetName, targetZone);
         return (targetName, targetZone, Relative(targetName, targetZone), name);
     }
@@ -229,7 +229,7 @@ internal sealed class OvhProvider : IDnsProvider, IDisposable
         {
             if (FindZone(name, [configured]) is null)
             {
-                throw new OvhApiException($"ovh: {name} is not inside zone {configured} set by zone:; fix zone: or remove it to let certfleet find the zone");
+                throw new OvhApiException($"ovh: {name} is not inside zone {configured} set by zone:; fix zone: or remove it to let certfleet find the zone") { BeforeAnyChange = true };
             }
 
             return configured;
@@ -237,7 +237,7 @@ internal sealed class OvhProvider : IDnsProvider, IDisposable
 
         var zones = await ZonesAsync(cancellationToken).ConfigureAwait(false);
         var zone = FindZone(name, zones)
-            ?? throw new OvhApiException($"ovh: no zone of this OVH account on {_options.BaseUrl} contains {name} (account zones: {(zones.Count == 0 ? "none" : string.Join(", ", zones))}); host the zone in this account, or check endpoint and credentials", "NOT_FOUND");
+            ?? throw new OvhApiException($"ovh: no zone of this OVH account on {_options.BaseUrl} contains {name} (account zones: {(zones.Count == 0 ? "none" : string.Join(", ", zones))}); host the zone in this account, or check endpoint and credentials", "NOT_FOUND") { BeforeAnyChange = true };
         Log.ZoneSelected(_logger, zone, name);
         return zone;
     }
