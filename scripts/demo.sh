@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# certfleet's whole job on a local lab, in one command:
+#   installs what is missing (apt), builds, starts the lab (Pebble, BIND, the OVH API simulator,
+#   test hosts with nginx, Apache in both layouts and Tomcat), writes a demo configuration, then runs
+#   inventory -> check -> issue (wildcard through the OVH simulator) -> deploy -> verification.
+# Run it again to reuse what is there. `scripts/demo.sh down` stops the lab and removes it.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+demo=${CERTFLEET_DEMO_DIR:-/var/lib/certfleet-demo}
+ready="$demo/lab.ready"
+
+lab_pid() { [ -f "$ready" ] && pid=$(cat "$ready") && kill -0 "$pid" 2>/dev/null && echo "$pid"; }
+
+if [ "${1:-}" = "down" ]; then
+  if pid=$(lab_pid); then
+    echo "demo: stopping the lab (pid $pid)"
+    kill -TERM "$pid"
+    for _ in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || break; sleep 1; done
+  fi
+  rm -rf "$demo"
+  echo "demo: removed $demo"
+  exit 0
+fi
+
+[ "$(id -u)" -eq 0 ] || { echo "demo: run as root (the lab creates network namespaces)" >&2; exit 2; }
+"$root/scripts/prereqs.sh"
+mkdir -p "$demo"
+echo "demo: building"
+dotnet build "$root/tests/Certfleet.DemoLab" -c Release -nologo -clp:ErrorsOnly -v:q >/dev/null
+dotnet publish "$root/src/Certfleet.Cli" -c Release -nologo -v:q -o "$demo/bin" >/dev/null
+
+if pid=$(lab_pid); then
+  echo "demo: reusing the running lab (pid $pid)"
+else
+  # A new lab is a new CA: what was issued by the previous Pebble is worthless.
+  rm -rf "$demo/state"
+  echo "demo: starting the lab"
+  nohup dotnet "$root/artifacts/bin/Certfleet.DemoLab/release/Certfleet.DemoLab.dll" --dir "$demo" > "$demo/lab.log" 2>&1 &
+  for _ in $(seq 1 120); do [ -f "$ready" ] && break; sleep 1; done
+  [ -f "$ready" ] || { echo "demo: the lab did not start; see $demo/lab.log" >&2; tail -20 "$demo/lab.log" >&2; exit 1; }
+fi
+
+cf() { echo; echo "\$ certfleet $*"; "$demo/bin/certfleet" --config "$demo/certfleet.yaml" "$@"; }
+
+cf inventory
+cf check || echo "demo: check found problems (expected before the first deployment: the lab starts with self-signed certificates)"
+if [ -e "$demo/state/live/lab/fullchain.pem" ]; then
+  cf renew
+else
+  cf issue lab
+fi
+cf deploy lab
+echo
+echo "=== report: what each endpoint serves now ==="
+cf check
+cf status
+echo
+echo "demo: done. Configuration: $demo/certfleet.yaml; tear down with: scripts/demo.sh down"
