@@ -46,12 +46,15 @@ public sealed partial class FleetChecker
     }
 
     /// <summary>A checker for a runtime: the fleet's SSH settings and the configured certificates' current versions.</summary>
-    public static async Task<FleetChecker> CreateAsync(CertfleetRuntime runtime, IDeploymentTargets? deployment, CancellationToken cancellationToken)
+    public static async Task<FleetChecker> CreateAsync(CertfleetRuntime runtime, IDeploymentTargets? deployment, CancellationToken cancellationToken, TimeSpan? warningWindow = null)
     {
         ArgumentNullException.ThrowIfNull(runtime);
         var managed = await CertificateCoverage.LoadAsync(runtime, cancellationToken);
         return new FleetChecker(new SshConnector(runtime.Settings.Fleet.Ssh, runtime.LoggerFactory.CreateLogger<SshConnector>()), managed, deployment,
-            runtime.Time, runtime.LoggerFactory.CreateLogger<FleetChecker>());
+            runtime.Time, runtime.LoggerFactory.CreateLogger<FleetChecker>())
+        {
+            WarningWindow = warningWindow ?? TimeSpan.FromDays(14),
+        };
     }
 
     /// <summary>A certificate expiring sooner than this is a warning.</summary>
