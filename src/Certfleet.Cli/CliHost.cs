@@ -35,6 +35,9 @@ internal static class CliHost
         services.AddSingleton<DnsProviderRegistry>();
         services.AddSingleton(sp => new DnsProviderContext(sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<SettingsLoader>();
+
+        // What renew does after issuing; deployment replaces the no-op.
+        services.AddSingleton<Certfleet.Engine.Renewal.IPostIssueAction, Certfleet.Engine.Renewal.NoPostIssueAction>();
         return services.BuildServiceProvider();
     }
 

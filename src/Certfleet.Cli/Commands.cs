@@ -16,6 +16,11 @@ internal static class Commands
         StatusCommand.Create(console),
         AccountCommand.Create(console),
         RevokeCommand.Create(console),
+        RenewCommand.Create(console),
+        ScheduleCommand.Create(console),
+        RunCommand.Create(console),
+        HistoryCommand.Create(console),
+        NotifyCommand.Create(console),
         ImportCommand.Create(console),
         DocsCommand.Create(console),
     ];

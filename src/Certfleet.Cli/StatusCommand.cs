@@ -36,7 +36,21 @@ internal static class StatusCommand
                 var days = (s.NotAfter!.Value - now).TotalDays;
                 await console.Out.WriteLineAsync($"  serial {s.Serial}, {s.KeyType}, version {s.Version}");
                 await console.Out.WriteLineAsync($"  valid {s.NotBefore:yyyy-MM-dd HH:mm} → {s.NotAfter:yyyy-MM-dd HH:mm} UTC ({(days >= 0 ? $"{days:0.#} days left" : "EXPIRED")})");
-                await console.Out.WriteLineAsync($"  renew after {s.RenewAfter:yyyy-MM-dd HH:mm} UTC");
+                await console.Out.WriteLineAsync(s.Due ? $"  due now: {s.Reason}" : $"  next renewal {s.NextCheck:yyyy-MM-dd HH:mm} UTC: {s.Reason}");
+                if (s.LastResult is not null)
+                {
+                    await console.Out.WriteLineAsync($"  last result: {s.LastResult}");
+                }
+
+                if (s.BackoffUntil is { } backoff && backoff > now)
+                {
+                    await console.Out.WriteLineAsync($"  backing off until {backoff:yyyy-MM-dd HH:mm} UTC");
+                }
+
+                if (s.Warning is not null)
+                {
+                    await console.Out.WriteLineAsync($"  warning: {s.Warning}");
+                }
                 await console.Out.WriteLineAsync($"  {s.FullChainPath}");
                 if (s.LastError is not null)
                 {
@@ -86,6 +100,11 @@ internal static class StatusCommand
                 WriteNullable(w, "lastError", s.LastError);
                 w.WriteNumber("failures", s.FailureCount);
                 WriteTime(w, "backoffUntil", s.BackoffUntil);
+                WriteTime(w, "nextCheck", s.NextCheck);
+                WriteNullable(w, "reason", s.Reason);
+                w.WriteBoolean("due", s.Due);
+                WriteNullable(w, "lastResult", s.LastResult);
+                WriteNullable(w, "warning", s.Warning);
                 w.WriteEndObject();
             }
 

@@ -13,7 +13,23 @@ public sealed record CertificateStatus(
     string? PrivateKeyPath,
     string? LastError,
     int FailureCount,
-    DateTimeOffset? BackoffUntil);
+    DateTimeOffset? BackoffUntil)
+{
+    /// <summary>When renewal is next due or attempted (ARI window from the last run, else the lifetime policy, or the back-off end).</summary>
+    public DateTimeOffset? NextCheck { get; init; }
+
+    /// <summary>Why, as the renewal planner says it.</summary>
+    public string? Reason { get; init; }
+
+    /// <summary>Whether the planner would renew now.</summary>
+    public bool Due { get; init; }
+
+    /// <summary>The last attempt's result, e.g. "renewed 2025-05-01 12:00 UTC" or "failed 2025-05-01 12:00 UTC".</summary>
+    public string? LastResult { get; init; }
+
+    /// <summary>Set when the check interval is too long for this certificate's lifetime.</summary>
+    public string? Warning { get; init; }
+}
 
 /// <summary>What the store holds for each configured certificate. Reads only; never creates files.</summary>
 public sealed class StatusService(CertfleetRuntime runtime)
@@ -25,6 +41,7 @@ public sealed class StatusService(CertfleetRuntime runtime)
         {
             var current = Directory.Exists(runtime.Settings.StateDir) ? await runtime.Store.GetCurrentAsync(c.Name, cancellationToken) : null;
             var state = Directory.Exists(runtime.Settings.StateDir) ? await runtime.Store.ReadStateAsync(c.Name, cancellationToken) : null;
+            var decision = Renewal.RenewalPlanner.Decide(c, current, state, Renewal.RenewWorkflow.CachedAri(state), runtime.Time.GetUtcNow());
             result.Add(new CertificateStatus(
                 c.Name,
                 c.Domains,
@@ -38,7 +55,17 @@ public sealed class StatusService(CertfleetRuntime runtime)
                 current?.LiveFiles.PrivateKey,
                 state?.LastError,
                 state?.FailureCount ?? 0,
-                state?.BackoffUntil));
+                state?.BackoffUntil)
+            {
+                NextCheck = decision.RenewAt,
+                Reason = decision.Reason,
+                Due = decision.Due,
+                LastResult = state is null ? null
+                    : state.FailureCount > 0 && state.LastAttemptAt is { } failed ? $"failed {failed.UtcDateTime:yyyy-MM-dd HH:mm} UTC"
+                    : state.LastSuccessAt is { } ok ? $"renewed {ok.UtcDateTime:yyyy-MM-dd HH:mm} UTC" : null,
+                Warning = current is not null && Renewal.RenewalPlanner.ChecksTooRare(current.NotBefore, current.NotAfter, runtime.Settings.Renewal.CheckInterval)
+                    ? Renewal.RenewWorkflow.TooRareWarning(c.Name, current, runtime.Settings.Renewal.CheckInterval) : null,
+            });
         }
 
         return result;

@@ -142,7 +142,8 @@ public sealed partial class HistoryStore
         return result;
     }
 
-    internal static string KindName(HistoryKind kind) => kind switch
+    /// <summary>The stored and printed name of a kind, e.g. <c>authz-failed</c>.</summary>
+    public static string KindName(HistoryKind kind) => kind switch
     {
         HistoryKind.Decision => "decision",
         HistoryKind.Order => "order",

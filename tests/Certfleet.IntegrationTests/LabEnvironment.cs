@@ -9,6 +9,15 @@ namespace Certfleet.IntegrationTests;
 /// </summary>
 public sealed class PebbleBindFixture : IAsyncLifetime
 {
+    private readonly long? _certificateValiditySeconds;
+
+    public PebbleBindFixture()
+    {
+    }
+
+    /// <summary>A lab whose Pebble issues certificates valid for only <paramref name="certificateValiditySeconds"/> (renewal tests).</summary>
+    internal PebbleBindFixture(long certificateValiditySeconds) => _certificateValiditySeconds = certificateValiditySeconds;
+
     public BindServer Bind { get; private set; } = null!;
 
     public PebbleServer Pebble { get; private set; } = null!;
@@ -16,7 +25,7 @@ public sealed class PebbleBindFixture : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         Bind = await BindServer.StartAsync();
-        Pebble = await PebbleServer.StartAsync(new PebbleOptions { DnsServer = Bind.Endpoint, NonceRejectPercent = 30 });
+        Pebble = await PebbleServer.StartAsync(new PebbleOptions { DnsServer = Bind.Endpoint, NonceRejectPercent = 30, CertificateValidityPeriodSeconds = _certificateValiditySeconds });
     }
 
     public async ValueTask DisposeAsync()

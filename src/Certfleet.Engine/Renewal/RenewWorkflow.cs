@@ -341,6 +341,9 @@ public sealed partial class RenewWorkflow
         _ => e.Message.Contains(':', StringComparison.Ordinal) ? e.Message : $"certfleet: {e.GetType().Name}: {e.Message}",
     };
 
+    /// <summary>The ARI window the last run stored for a lineage, if any.</summary>
+    internal static AriWindow? CachedAri(LineageState? state) => ReadExtension(state, AriKey, RenewalJson.Default.AriWindow);
+
     internal const string AriKey = "ari";
     internal const string ExpiryWarningKey = "expiryWarningAt";
 
