@@ -37,7 +37,8 @@ internal static class CliApplication
     public static async Task<int> RunAsync(string[] args, CliConsole console)
     {
         var root = BuildRoot(console);
-        var parse = root.Parse(args);
+        // @GROUP selects hosts: no response files.
+        var parse = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
         if (parse.Errors.Count > 0)
         {
             foreach (var error in parse.Errors)

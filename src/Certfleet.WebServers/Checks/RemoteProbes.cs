@@ -34,7 +34,7 @@ public static class RemoteProbes
         "[ -e \"$1\" ] || exit 3; [ -r \"$1\" ] || exit 4; s=$(wc -c < \"$1\"); [ \"$s\" -gt \"$2\" ] && { echo \"$s\"; exit 5; }; base64 -w0 -- \"$1\"";
 
     // The private key stays on the host: only its public half comes back.
-    private const string PublicKeyScript = "openssl pkey -in \"$1\" -passin file:/dev/null -pubout -outform DER 2>&1 | base64 -w0; exit 0";
+    private const string PublicKeyScript = "openssl pkey -in \"$1\" -passin pass: -pubout -outform DER 2>&1 | base64 -w0; exit 0";
 
     private const string ProcessScript = """
         bt=$(awk '/^btime/{print $2}' /proc/stat); hz=$(getconf CLK_TCK 2>/dev/null || echo 100)
