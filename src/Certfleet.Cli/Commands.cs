@@ -26,6 +26,8 @@ internal static class Commands
         NotifyCommand.Create(console),
         ImportCommand.Create(console),
         DocsCommand.Create(console),
+        OvhCommand.Create(console),
+        HelpCommand.Create(console),
     ];
 
     /// <summary>Runs an action with the services and the loaded configuration; errors go to the top-level handler.</summary>
