@@ -25,6 +25,8 @@ internal static class Commands
         HistoryCommand.Create(console),
         NotifyCommand.Create(console),
         ImportCommand.Create(console),
+        DeployCommand.Create(console),
+        ShareCommand.Create(console),
         DocsCommand.Create(console),
         OvhCommand.Create(console),
         HelpCommand.Create(console),

@@ -11,6 +11,9 @@ public sealed record CertfleetSettings(
     IReadOnlyList<CertificateSettings> Certificates,
     Certfleet.Remote.FleetConfig Fleet)
 {
+    /// <summary>The <c>share:</c> and <c>rollout:</c> sections.</summary>
+    public Certfleet.Deployment.DeploymentSettings Deployment { get; init; } = Certfleet.Deployment.DeploymentSettings.Default;
+
     public Certfleet.Engine.Renewal.RenewalSettings Renewal { get; init; } = Certfleet.Engine.Renewal.RenewalSettings.Default;
 
     public Certfleet.Notifications.NotificationSettings Notifications { get; init; } = Certfleet.Notifications.NotificationSettings.None;
@@ -46,4 +49,8 @@ public sealed record CertificateSettings(
     string KeyType,
     bool KeyReuse,
     string? Profile,
-    SourceLocation Location);
+    SourceLocation Location)
+{
+    /// <summary>The <c>deploy:</c> targets of this certificate.</summary>
+    public IReadOnlyList<Certfleet.Deployment.DeployTarget> Deploy { get; init; } = [];
+}

@@ -59,11 +59,13 @@ public sealed partial class SettingsLoader
         var dns = BindDns(root.GetSection(SettingsSchema.Dns));
         var certificates = BindCertificates(root, dns);
         var fleet = BindFleet(root);
+        var deployment = Certfleet.Deployment.DeployOptions.ReadSettings(root);
         var renewal = Renewal.RenewalSchema.ReadRenewal(root);
         var history = Renewal.RenewalSchema.ReadHistory(root);
         var notifications = Certfleet.Notifications.NotificationSchema.Read(root);
         return acme is null || dns is null ? null : new CertfleetSettings(root.File, stateDir, acme, dns, certificates, fleet)
         {
+            Deployment = deployment,
             Renewal = renewal,
             History = history,
             Notifications = notifications,
@@ -201,9 +203,10 @@ public sealed partial class SettingsLoader
             var keyType = node.GetString(SettingsSchema.KeyType) ?? "ec-p256";
             var keyReuse = node.GetBool(SettingsSchema.KeyReuse) ?? false;
             var profile = node.GetString(SettingsSchema.CertificateProfile);
+            var deploy = Certfleet.Deployment.DeployOptions.ReadTargets(node);
             if (provider is not null)
             {
-                result.Add(new CertificateSettings(name, domains, provider, keyType, keyReuse, profile, node.Location));
+                result.Add(new CertificateSettings(name, domains, provider, keyType, keyReuse, profile, node.Location) { Deploy = deploy });
             }
         }
 

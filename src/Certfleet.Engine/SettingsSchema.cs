@@ -18,7 +18,7 @@ public static class SettingsSchema
     public static readonly ConfigKey Dns = new("dns", ConfigValueKind.Section, "DNS-01 challenges: propagation checks and DNS providers.", SectionPath: "dns");
     public static readonly ConfigKey Certificates = new("certificates", ConfigValueKind.NamedSections, "The certificates to obtain and renew, by name.", SectionPath: "certificates.NAME");
 
-    public static readonly ConfigSectionSchema Root = new("", "Top level of certfleet.yaml.", [StateDir, Acme, Dns, Certificates, .. Certfleet.Remote.FleetOptions.TopLevelKeys, .. Certfleet.Engine.Renewal.RenewalSchema.TopLevelKeys, Certfleet.Notifications.NotificationSchema.Notifications]);
+    public static readonly ConfigSectionSchema Root = new("", "Top level of certfleet.yaml.", [StateDir, Acme, Dns, Certificates, .. Certfleet.Remote.FleetOptions.TopLevelKeys, .. Certfleet.Deployment.DeployOptions.TopLevelKeys, .. Certfleet.Engine.Renewal.RenewalSchema.TopLevelKeys, Certfleet.Notifications.NotificationSchema.Notifications]);
 
     public static readonly ConfigKey Directory = new("directory", ConfigValueKind.String,
         "ACME directory: letsencrypt, letsencrypt-staging, or the https URL of any RFC 8555 directory.",
@@ -57,8 +57,8 @@ public static class SettingsSchema
         "Certificate profile for this certificate, overriding acme.profile.", Example: "shortlived");
 
     public static readonly ConfigSectionSchema CertificateSection = new("certificates.NAME", "One certificate; NAME is used for the directory live/NAME.",
-        [Domains, DnsProvider, KeyType, KeyReuse, CertificateProfile]);
+        [Domains, DnsProvider, KeyType, KeyReuse, CertificateProfile, Certfleet.Deployment.DeployOptions.Deploy]);
 
     /// <summary>Every section certfleet itself defines, in the order the reference lists them.</summary>
-    public static IReadOnlyList<ConfigSectionSchema> Sections => [Root, AcmeSection, EabSection, CertificateSection, .. Certfleet.Remote.FleetOptions.Schemas, .. Certfleet.Engine.Renewal.RenewalSchema.Schemas, .. Certfleet.Notifications.NotificationSchema.Schemas];
+    public static IReadOnlyList<ConfigSectionSchema> Sections => [Root, AcmeSection, EabSection, CertificateSection, .. Certfleet.Remote.FleetOptions.Schemas, .. Certfleet.Deployment.DeployOptions.Schemas, .. Certfleet.Engine.Renewal.RenewalSchema.Schemas, .. Certfleet.Notifications.NotificationSchema.Schemas];
 }
