@@ -23,7 +23,7 @@ internal static class IssueCommand
             // Reach the CA before touching stateDir: an unreachable directory changes nothing.
             await runtime.ProbeDirectoryAsync(ct);
             await using var runLock = await Commands.AcquireLockAsync(runtime, ct);
-            var workflow = new IssueWorkflow(runtime);
+            var workflow = new IssueWorkflow(runtime, Certfleet.Engine.Renewal.RenewWorkflow.CreateHistory(runtime));
             await workflow.SweepAsync(observer, ct);
             var failed = 0;
             foreach (var certificate in certificates)
