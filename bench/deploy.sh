@@ -71,7 +71,8 @@ run_ansible() { # N RUN
 }
 
 # ---------------------------------------------------------------- certfleet
-# certfleet deploy: measured when this build has the command; the configuration follows docs/deployment.md.
+# certfleet deploy (when this build has the command): files, nginx -t, reload, and a TLS handshake on each
+# endpoint that uses the files (8443 here), per host; canary 0 and one batch of N, like Ansible's forks = N.
 CF_DEPLOY=0
 "$CF" deploy --help > /dev/null 2>&1 && CF_DEPLOY=1
 cf_config() { # N
@@ -90,7 +91,7 @@ cf_config() { # N
     echo "    domains: [site00000.example.test, \"*.site00000.example.test\"]"
     echo "    dnsProvider: lab"
     echo "    deploy:"
-    echo "      - { to: \"@web\", method: push, path: /etc/nginx/tls, services: [nginx] }"
+    echo "      - { to: \"@web\", method: push, path: /etc/nginx/certfleet, services: [nginx] }"
     echo "rollout: { canary: 0, batch: $1, parallelism: $1 }"
   } > "$WORK/cf.$1.yaml"
 }
@@ -99,8 +100,7 @@ run_certfleet() { # N RUN: a new version of site00000 in the store (bench genera
   BENCH_UNUSED=x timed "certfleet-N$1" "$CF" --config "$WORK/cf.$1.yaml" deploy site00000
 }
 if [ $CF_DEPLOY = 1 ]; then
-  dotnet build "$BENCH_DIR/Certfleet.Bench" -c Release --artifacts-path /tmp/art-bench -v q -nologo >&2 || die "generator build failed"
-  GEN=/tmp/art-bench/bin/Certfleet.Bench/release/Certfleet.Bench
+  GEN=$(bench_generator)
 fi
 
 note "warm-up"

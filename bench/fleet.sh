@@ -1,5 +1,5 @@
 # Bench fleet: N hosts, each in network namespace cfb-I at 10.78.I.2 (a /30 with 10.78.I.1 on this side),
-# with its own sshd and nginx serving TLS on 443. Sourced after lib.sh; fleet_up registers fleet_down.
+# with its own sshd and nginx serving TLS on 443 (files placed by Ansible) and 8443 (by certfleet deploy). Sourced after lib.sh; fleet_up registers fleet_down.
 # Addresses stay in 10.78.0.0/16 on veth pairs that this script creates: no traffic leaves the machine.
 
 fleet_addr() { echo "10.78.$1.2"; }
@@ -36,7 +36,19 @@ server {
 	ssl_certificate_key /etc/nginx/tls/bench.key;
 	root /var/www/html;
 }
+# What certfleet deploy places (push to /etc/nginx/certfleet): seeded with the initial certificate, which
+# the first deploy replaces with its links through current/.
+server {
+	listen $(fleet_addr "$i"):8443 ssl;
+	server_name site00000.example.test *.site00000.example.test;
+	ssl_certificate /etc/nginx/certfleet/site00000/fullchain.pem;
+	ssl_certificate_key /etc/nginx/certfleet/site00000/privkey.pem;
+	root /var/www/html;
+}
 CONF
+    mkdir -p "$H/etc/nginx/certfleet/site00000"
+    cp "$FLEET/initial.crt" "$H/etc/nginx/certfleet/site00000/fullchain.pem"
+    install -m 600 "$FLEET/initial.key" "$H/etc/nginx/certfleet/site00000/privkey.pem"
     ssh-keygen -q -t ed25519 -N '' -f "$H/ssh_host_ed25519_key"
     echo "$(fleet_addr "$i") $(cut -d' ' -f1,2 "$H/ssh_host_ed25519_key.pub")" >> "$FLEET/known_hosts"
     printf '%s\n' "ListenAddress $(fleet_addr "$i")" "HostKey $H/ssh_host_ed25519_key" "PidFile /run/sshd.pid" \

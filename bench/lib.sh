@@ -87,6 +87,13 @@ ovhsim_dll() {
   echo "$dll"
 }
 
+# The store generator bench/Certfleet.Bench (BENCH_GEN: a built one to use instead).
+bench_generator() {
+  if [ -n "${BENCH_GEN:-}" ]; then echo "$BENCH_GEN"; return; fi
+  dotnet build "$BENCH_DIR/Certfleet.Bench" -c Release --artifacts-path /tmp/art-bench -v q -nologo >&2 || die "generator build failed"
+  echo /tmp/art-bench/bin/Certfleet.Bench/release/Certfleet.Bench
+}
+
 # ---------------------------------------------------------------- BIND
 # named authoritative for example.test on 127.0.0.1:53 and [::1]:53, updatable with TSIG key
 # "certfleet-bench" (hmac-sha256). Port 53, and every timed command sees /etc/resolv.conf pointing at it
@@ -201,7 +208,11 @@ start_ovhsim() {
 }
 stop_ovhsim() {
   [ -n "${OVHSIM_PID:-}" ] || return 0
-  kill "$OVHSIM_PID" 2>/dev/null; wait "$OVHSIM_PID" 2>/dev/null || true
+  # The simulator may hang on SIGTERM (seen with .NET 10): give it 3 s, then SIGKILL.
+  kill "$OVHSIM_PID" 2>/dev/null
+  for _ in $(seq 30); do kill -0 "$OVHSIM_PID" 2>/dev/null || break; sleep 0.1; done
+  kill -9 "$OVHSIM_PID" 2>/dev/null
+  wait "$OVHSIM_PID" 2>/dev/null || true
   OVHSIM_PID=
 }
 

@@ -12,8 +12,7 @@ VERSIONS=${VERSIONS:-1}
 
 CF=$(certfleet_bin)
 machine_line
-dotnet build "$BENCH_DIR/Certfleet.Bench" -c Release --artifacts-path /tmp/art-bench -v q -nologo >&2 || die "generator build failed"
-GEN=/tmp/art-bench/bin/Certfleet.Bench/release/Certfleet.Bench
+GEN=$(bench_generator)
 
 has() { "$CF" "$@" --help > /dev/null 2>&1; }
 COMMANDS=("status --json")
