@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Mounts a directory of this machine read-only into a lab host's mount namespace, as an NFS client would
+# see the issuer's export: share-mount.sh HOST SOURCE MOUNTPOINT. Undo with share-umount.sh HOST MOUNTPOINT.
+set -euo pipefail
+[ "$(id -u)" -eq 0 ] || { echo "lab: run as root" >&2; exit 2; }
+host=$1 src=$2 target=$3
+self=$(readlink /proc/self/ns/mnt)
+pid=
+for p in $(ip netns pids "cf-$host" 2>/dev/null); do
+  [ "$(readlink "/proc/$p/ns/mnt" 2>/dev/null)" != "$self" ] && { pid=$p; break; }
+done
+[ -n "$pid" ] || { echo "lab: host $host is not up (no process in netns cf-$host)" >&2; exit 1; }
+nsenter -t "$pid" -m -- sh -c 'mkdir -p "$2" && { mountpoint -q "$2" || { mount --bind "$1" "$2" && mount -o remount,bind,ro "$2"; }; }' sh "$src" "$target"
