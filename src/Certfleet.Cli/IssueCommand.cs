@@ -22,6 +22,7 @@ internal static class IssueCommand
 
             // Reach the CA before touching stateDir: an unreachable directory changes nothing.
             await runtime.ProbeDirectoryAsync(ct);
+            await runtime.PreflightDnsAsync(certificates, ct);
             await using var runLock = await Commands.AcquireLockAsync(runtime, ct);
             var workflow = new IssueWorkflow(runtime, Certfleet.Engine.Renewal.RenewWorkflow.CreateHistory(runtime));
             await workflow.SweepAsync(observer, ct);

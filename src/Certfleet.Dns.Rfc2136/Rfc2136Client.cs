@@ -51,11 +51,22 @@ internal sealed class Rfc2136Client
             $"delete {records.Count} TXT value(s) in {zone}",
             cancellationToken);
 
-    private async Task SendAsync(string zone, IReadOnlyList<UpdateBase> updates, string what, CancellationToken cancellationToken)
+    /// <summary>
+    /// An update with one prerequisite (the apex exists, RFC 2136 §2.4.4) and nothing to change: the
+    /// server checks the TSIG signature and the key's standing for the zone, and changes nothing.
+    /// </summary>
+    public Task CheckAsync(string zone, CancellationToken cancellationToken) =>
+        SendAsync(zone, [], $"check zone {zone}", cancellationToken, [new NameIsInUsePrequisite(ArDomainName.Parse(zone))]);
+
+    private async Task SendAsync(string zone, IReadOnlyList<UpdateBase> updates, string what, CancellationToken cancellationToken, IReadOnlyList<PrequisiteBase>? prerequisites = null)
     {
         var endpoints = await EndpointsAsync(cancellationToken).ConfigureAwait(false);
         var message = new DnsUpdateMessage { ZoneName = ArDomainName.Parse(zone) };
         message.Updates.AddRange(updates);
+        if (prerequisites is not null)
+        {
+            message.Prequisites.AddRange(prerequisites);
+        }
 
         // RFC 8945 §5.2.3: the server checks Time Signed against its clock within Fudge (300 s recommended).
         message.TSigOptions = new TSigRecord(

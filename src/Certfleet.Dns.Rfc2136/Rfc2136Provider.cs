@@ -5,7 +5,7 @@ using Microsoft.Extensions.Logging;
 namespace Certfleet.Dns.Rfc2136;
 
 /// <summary>DNS-01 records through RFC 2136 dynamic updates. Adds are live at once: publishing is a no-op.</summary>
-public sealed partial class Rfc2136Provider : IDnsProvider
+public sealed partial class Rfc2136Provider : IDnsProvider, IDnsProviderPreflight
 {
     private readonly Rfc2136Options _options;
     private readonly Rfc2136Client _client;
@@ -32,6 +32,20 @@ public sealed partial class Rfc2136Provider : IDnsProvider
     }
 
     public Task PublishAsync(IReadOnlyList<DnsRecordHandle> added, CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public async Task PreflightAsync(IReadOnlyList<string> recordNames, CancellationToken cancellationToken)
+    {
+        var zones = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var name in recordNames)
+        {
+            zones.Add(await ZoneOfAsync(Normalize(name), cancellationToken).ConfigureAwait(false));
+        }
+
+        foreach (var zone in zones)
+        {
+            await _client.CheckAsync(zone, cancellationToken).ConfigureAwait(false);
+        }
+    }
 
     public async Task RemoveTxtRecordsAsync(IReadOnlyList<DnsRecordHandle> handles, CancellationToken cancellationToken)
     {

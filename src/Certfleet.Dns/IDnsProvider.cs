@@ -44,6 +44,15 @@ public interface IDnsProvider
     Task<IReadOnlyList<string>?> GetAuthoritativeNameserversAsync(string zone, CancellationToken cancellationToken);
 }
 
+/// <summary>
+/// Optional: a provider that can prove, without changing anything, that it may update the zones of
+/// <c>recordNames</c>. Run before any order, so bad credentials fail before state is touched.
+/// </summary>
+public interface IDnsProviderPreflight
+{
+    Task PreflightAsync(IReadOnlyList<string> recordNames, CancellationToken cancellationToken);
+}
+
 /// <summary>What a provider factory gets from the host application.</summary>
 public sealed record DnsProviderContext(ILoggerFactory LoggerFactory, TimeProvider TimeProvider, Func<HttpMessageHandler>? HttpHandlerFactory = null);
 

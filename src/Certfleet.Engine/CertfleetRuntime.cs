@@ -52,6 +52,22 @@ public sealed partial class CertfleetRuntime : IDisposable
             Progress = new AcmeProgress(_logger, observer, certificate),
         });
 
+    /// <summary>
+    /// Asks each provider that can (RFC 2136: a signed no-op update) whether it may update the zones
+    /// of these certificates, before any order or state change.
+    /// </summary>
+    public async Task PreflightDnsAsync(IEnumerable<CertificateSettings> certificates, CancellationToken cancellationToken)
+    {
+        foreach (var group in certificates.GroupBy(c => c.DnsProvider, StringComparer.Ordinal))
+        {
+            if (Settings.Dns.Providers.TryGetValue(group.Key, out var provider) && provider is IDnsProviderPreflight preflight)
+            {
+                var names = group.SelectMany(c => c.Domains).Select(d => DomainName.Parse(d).ChallengeRecordName).Distinct(StringComparer.Ordinal).ToList();
+                await preflight.PreflightAsync(names, cancellationToken);
+            }
+        }
+    }
+
     /// <summary>Fetches the directory once, turning network and TLS failures into one actionable message.</summary>
     public async Task<AcmeDirectory> ProbeDirectoryAsync(CancellationToken cancellationToken)
     {

@@ -83,7 +83,7 @@ public sealed class BadInputTests(PebbleBindFixture lab) : IClassFixture<PebbleB
     }
 
     [Fact]
-    public async Task A_wrong_tsig_secret_says_badsig_and_leaves_no_certificate_nor_record()
+    public async Task A_wrong_tsig_secret_says_badsig_and_leaves_state_and_zone_untouched()
     {
         using var ws = new LabWorkspace(lab);
         ws.WriteConfig(ws.Config(Good, tsigSecret: Convert.ToBase64String(new byte[32])));
@@ -91,6 +91,7 @@ public sealed class BadInputTests(PebbleBindFixture lab) : IClassFixture<PebbleB
         Assert.True(run.ExitCode == 1, run.ToString());
         Assert.Contains("BADSIG", run.Error, StringComparison.Ordinal);
         Assert.Single(run.Error.Trim().Split('\n'));
+        Assert.False(Directory.Exists(ws.StateDir), "the preflight runs before stateDir is touched");
         Assert.False(Directory.Exists(Path.Combine(ws.StateDir, "live")));
         Assert.False(Directory.Exists(Path.Combine(ws.StateDir, "archive")));
         Assert.Empty(Directory.Exists(Path.Combine(ws.StateDir, "pending")) ? Directory.GetFiles(Path.Combine(ws.StateDir, "pending")) : []);
