@@ -19,7 +19,7 @@ internal static class RenewCommand
             using var runtime = CliHost.LoadRuntime(services, parse, console);
             var observer = new ConsoleObserver(console, runtime.Time);
             using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
-            var workflow = new RenewWorkflow(runtime, services.GetServices<IPostIssueAction>(), RenewWorkflow.CreateNotifier(runtime, http));
+            var workflow = new RenewWorkflow(runtime, [.. services.GetServices<IPostIssueAction>(), new Certfleet.Engine.Deploy.DeployPostIssueAction(runtime, new Certfleet.Engine.Deploy.HistoryDeployRecorder(RenewWorkflow.CreateHistory(runtime)))], RenewWorkflow.CreateNotifier(runtime, http));
             var options = new RenewOptions(
                 parse.GetValue(names) is { Length: > 0 } n ? n : null,
                 parse.GetValue(force) is { Length: > 0 } f ? f : null,

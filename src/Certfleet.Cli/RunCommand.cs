@@ -73,7 +73,7 @@ internal static partial class RunCommand
                     wait = settings.Renewal.CheckInterval;
                     using var runtime = new CertfleetRuntime(settings, services.GetRequiredService<ILoggerFactory>(), time);
                     using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
-                    var workflow = new RenewWorkflow(runtime, services.GetServices<IPostIssueAction>(), RenewWorkflow.CreateNotifier(runtime, http));
+                    var workflow = new RenewWorkflow(runtime, [.. services.GetServices<IPostIssueAction>(), new Certfleet.Engine.Deploy.DeployPostIssueAction(runtime, new Certfleet.Engine.Deploy.HistoryDeployRecorder(RenewWorkflow.CreateHistory(runtime)))], RenewWorkflow.CreateNotifier(runtime, http));
                     try
                     {
                         var result = await workflow.RunAsync(new RenewOptions(), new ConsoleObserver(console, time), stoppingToken);
