@@ -2,7 +2,8 @@
 # Benchmark 3: deploying a new certificate to N nginx hosts (network namespaces at 10.78.I.2 with sshd and
 # nginx, see fleet.sh), certfleet deploy vs an Ansible playbook with forks = N: copy the two files, nginx -t,
 # reload handler. Each run deploys a freshly made certificate, so every host really changes and reloads.
-# Usage: sudo bench/deploy.sh   (SIZES="10 50 100", RUNS=3)
+# Usage: sudo bench/deploy.sh   (SIZES="10 50 100", RUNS=3; WARMUP=0 skips the warm-up; CERTFLEET_DEPLOY=0
+# measures Ansible only; a certfleet deploy still running after DEPLOY_TIMEOUT=300 s is reported as stalled)
 RUNS=${RUNS:-3}
 source "$(dirname "$0")/lib.sh"
 source "$BENCH_DIR/fleet.sh"
@@ -74,7 +75,7 @@ run_ansible() { # N RUN
 # certfleet deploy (when this build has the command): files, nginx -t, reload, and a TLS handshake on each
 # endpoint that uses the files (8443 here), per host; canary 0 and one batch of N, like Ansible's forks = N.
 CF_DEPLOY=0
-"$CF" deploy --help > /dev/null 2>&1 && CF_DEPLOY=1
+[ "${CERTFLEET_DEPLOY:-1}" = 1 ] && "$CF" deploy --help > /dev/null 2>&1 && CF_DEPLOY=1
 cf_config() { # N
   local i
   {
@@ -97,16 +98,22 @@ cf_config() { # N
 }
 run_certfleet() { # N RUN: a new version of site00000 in the store (bench generator), then deploy it
   "$GEN" generate-store --state "$WORK/cfstate" --config "$WORK/gen.yaml" --count 1 --history 0 > /dev/null
-  BENCH_UNUSED=x timed "certfleet-N$1" "$CF" --config "$WORK/cf.$1.yaml" deploy site00000
+  if ! BENCH_UNUSED=c2VjcmV0 TIMED_SOFT=1 timed "certfleet-N$1" timeout "${DEPLOY_TIMEOUT:-300}" "$CF" --config "$WORK/cf.$1.yaml" deploy site00000; then
+    note "certfleet deploy to $1 hosts failed or stalled (> ${DEPLOY_TIMEOUT:-300} s): $(grep -c 'Deployed: deployed and verified' "$WORK/last.certfleet-N$1.log") host(s) verified"
+    echo "stalled" > "$WORK/stalled.$1"
+  fi
 }
 if [ $CF_DEPLOY = 1 ]; then
   GEN=$(bench_generator)
 fi
 
-note "warm-up"
-inventory "$MAX"; run_ansible "$MAX" 0
-if [ $CF_DEPLOY = 1 ]; then cf_config "$MAX"; run_certfleet "$MAX" 0; fi
-rm -f "$WORK"/t.*
+MIN=$(echo "$SIZES" | tr ' ' '\n' | sort -n | head -1)
+if [ "${WARMUP:-1}" = 1 ]; then
+  note "warm-up"
+  inventory "$MIN"; run_ansible "$MIN" 0
+  if [ $CF_DEPLOY = 1 ]; then cf_config "$MIN"; run_certfleet "$MIN" 0; fi
+  rm -f "$WORK"/t.* "$WORK"/stalled.*
+fi
 
 for n in $SIZES; do
   inventory "$n"
@@ -123,7 +130,8 @@ echo
 echo "deployment of a new certificate to N nginx hosts over SSH ($RUNS interleaved runs per N)"
 table_head
 for n in $SIZES; do
-  if [ $CF_DEPLOY = 1 ]; then row "certfleet-N$n"; else printf '| %-28s | %8s | %8s | %12s | %12s |\n' "certfleet-N$n" pending pending pending pending; fi
+  if [ -f "$WORK/stalled.$n" ]; then printf '| %-28s | %8s | %8s | %12s | %12s |\n' "certfleet-N$n" "stalled" "-" "-" "-"
+  elif [ $CF_DEPLOY = 1 ]; then row "certfleet-N$n"; else printf '| %-28s | %8s | %8s | %12s | %12s |\n' "certfleet-N$n" pending pending pending pending; fi
   row "ansible-N$n"
 done
 if [ $CF_DEPLOY = 1 ]; then

@@ -225,13 +225,15 @@ timed() {
   # The whole process tree's peak (RSS + page cache it charged) from a cgroup v1 memory group when there
   # is one; /usr/bin/time's %M is the largest single process only.
   # A private mount namespace whose /etc/resolv.conf names the bench BIND (only for this command).
-  set -- unshare --mount --propagation private bash -c 'mount --bind "$0" /etc/resolv.conf && exec "$@"' "$WORK/resolv.conf" "$@"
+  [ -f "$WORK/resolv.conf" ] && set -- unshare --mount --propagation private bash -c 'mount --bind "$0" /etc/resolv.conf && exec "$@"' "$WORK/resolv.conf" "$@"
   if [ -w /sys/fs/cgroup/memory ] && mkdir -p "$cg" 2>/dev/null; then
     echo 0 > "$cg/memory.max_usage_in_bytes" 2>/dev/null || true
     set -- bash -c 'echo $$ > "$0/cgroup.procs" && exec "$@"' "$cg" "$@"
   fi
   if ! /usr/bin/time -f '%e %U %S %M' -o "$out" "$@" > "$WORK/last.$label.log" 2>&1 8>&-; then
+    [ -d "$cg" ] && rmdir "$cg" 2>/dev/null
     tail -n 30 "$WORK/last.$label.log" >&2
+    [ -n "${TIMED_SOFT:-}" ] && return 1
     die "$label failed (log above)"
   fi
   if [ -d "$cg" ]; then

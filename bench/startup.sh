@@ -34,7 +34,7 @@ dns: { providers: { lab: { type: rfc2136, server: 127.0.0.1:53, tsigKeyName: k, 
 certificates:
   example: { domains: [example.test, "*.example.test"], dnsProvider: lab }
 EOF
-export BENCH_UNUSED=x
+export BENCH_UNUSED=c2VjcmV0
 ok=()
 for v in $VARIANTS; do
   if publish "$v"; then ok+=("$v"); else
