@@ -31,7 +31,12 @@ bench_cleanup() {
     for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
     kill -9 "$pid" 2>/dev/null
   done
-  rmdir "/sys/fs/cgroup/memory/certfleet-bench-$$" 2>/dev/null
+  # Whatever a timed command left in its memory group (e.g. Ansible's forks when it was interrupted).
+  local cg=/sys/fs/cgroup/memory/certfleet-bench-$$
+  if [ -d "$cg" ]; then
+    kill $(cat "$cg/cgroup.procs") 2>/dev/null; sleep 0.5; kill -9 $(cat "$cg/cgroup.procs") 2>/dev/null
+    sleep 0.2; rmdir "$cg" 2>/dev/null
+  fi
   [ -n "${KEEP_WORK:-}" ] && note "kept $WORK" || rm -rf "$WORK"
   exit $rc
 }
@@ -231,7 +236,7 @@ timed() {
     set -- bash -c 'echo $$ > "$0/cgroup.procs" && exec "$@"' "$cg" "$@"
   fi
   if ! /usr/bin/time -f '%e %U %S %M' -o "$out" "$@" > "$WORK/last.$label.log" 2>&1 8>&-; then
-    [ -d "$cg" ] && rmdir "$cg" 2>/dev/null
+    if [ -d "$cg" ]; then kill -9 $(cat "$cg/cgroup.procs") 2>/dev/null; sleep 0.2; rmdir "$cg" 2>/dev/null; fi
     tail -n 30 "$WORK/last.$label.log" >&2
     [ -n "${TIMED_SOFT:-}" ] && return 1
     die "$label failed (log above)"
