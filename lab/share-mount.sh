@@ -10,4 +10,14 @@ for p in $(ip netns pids "cf-$host" 2>/dev/null); do
   [ "$(readlink "/proc/$p/ns/mnt" 2>/dev/null)" != "$self" ] && { pid=$p; break; }
 done
 [ -n "$pid" ] || { echo "lab: host $host is not up (no process in netns cf-$host)" >&2; exit 1; }
-nsenter -t "$pid" -m -- sh -c 'mkdir -p "$2" && { mountpoint -q "$2" || { mount --bind "$1" "$2" && mount -o remount,bind,ro "$2"; }; }' sh "$src" "$target"
+# A host that has just come up may still be bind-mounting its configuration trees over /etc, which
+# hides a mount point made too early: retry until the mount holds.
+for attempt in 1 2 3 4 5 6 7 8 9 10; do
+  if nsenter -t "$pid" -m -- sh -c 'mkdir -p "$2" && { mountpoint -q "$2" || { mount --bind "$1" "$2" && mount -o remount,bind,ro "$2"; }; }' sh "$src" "$target" 2>/tmp/share-mount.$$; then
+    rm -f /tmp/share-mount.$$
+    exit 0
+  fi
+  sleep 1
+done
+cat /tmp/share-mount.$$ >&2; rm -f /tmp/share-mount.$$
+exit 1
