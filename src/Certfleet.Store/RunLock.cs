@@ -57,32 +57,39 @@ public sealed class RunLock : IDisposable, IAsyncDisposable
         string path = System.IO.Path.Combine(directory, FileName);
         FileOps.EnsureDirectory(directory);
 
-        FileStream stream;
-        try
+        // The holder can release between .NET's failed open and the probe below; then the open is simply tried again.
+        FileStream? stream = null;
+        for (int attempt = 1; stream is null; attempt++)
         {
-            // FileShare.None makes .NET take flock(LOCK_EX|LOCK_NB) itself; a held lock surfaces as IOException.
+            try
+            {
+                // FileShare.None makes .NET take flock(LOCK_EX|LOCK_NB) itself; a held lock surfaces as IOException.
 #pragma warning disable CA1416 // Linux only, like Native.
-            stream = new FileStream(path, new FileStreamOptions
-            {
-                Mode = FileMode.OpenOrCreate,
-                Access = FileAccess.ReadWrite,
-                Share = FileShare.None,
-                UnixCreateMode = FileOps.PrivateMode,
-            });
+                stream = new FileStream(path, new FileStreamOptions
+                {
+                    Mode = FileMode.OpenOrCreate,
+                    Access = FileAccess.ReadWrite,
+                    Share = FileShare.None,
+                    UnixCreateMode = FileOps.PrivateMode,
+                });
 #pragma warning restore CA1416
-        }
-        catch (IOException e)
-        {
-            if (IsHeldByOther(path, out RunLockHolder? heldBy))
-            {
-                return new RunLockResult(null, heldBy, path);
             }
+            catch (IOException e)
+            {
+                if (IsHeldByOther(path, out RunLockHolder? heldBy))
+                {
+                    return new RunLockResult(null, heldBy, path);
+                }
 
-            throw FileOps.Wrap(e, "opening lock", path);
-        }
-        catch (UnauthorizedAccessException e)
-        {
-            throw FileOps.Wrap(e, "opening lock", path);
+                if (attempt == 3)
+                {
+                    throw FileOps.Wrap(e, "opening lock", path);
+                }
+            }
+            catch (UnauthorizedAccessException e)
+            {
+                throw FileOps.Wrap(e, "opening lock", path);
+            }
         }
 
         // Explicit as well, for when .NET file locking is switched off (DOTNET_SYSTEM_IO_DISABLEFILELOCKING).
