@@ -490,18 +490,25 @@ public sealed partial class AcmeClient
         var current = first ?? await fetch(url, cancellationToken).ConfigureAwait(false);
         while (keepWaiting(status(current.Value)))
         {
-            // Retry-After wins (§7.4, §8.2); without it, 1 s growing to 5 s by default.
-            var delay = current.RetryAfter is { } ra ? (ra < TimeSpan.Zero ? TimeSpan.Zero : ra) : step;
-            if (current.RetryAfter is null)
+            // Retry-After wins (§7.4, §8.2); without it, a short first delay doubling up to the cap (200 ms to 5 s by
+            // default): Pebble and Boulder often finish within a second. A Retry-After of 0 or a past date still waits
+            // one step so that a CA repeating it is not polled in a tight loop.
+            TimeSpan delay;
+            if (current.RetryAfter is { } ra)
             {
-                step = TimeSpan.FromTicks(Math.Min((step + _options.PollInitialDelay).Ticks, _options.PollMaxDelay.Ticks));
+                delay = ra > TimeSpan.Zero ? ra : step;
+            }
+            else
+            {
+                delay = step;
+                step = TimeSpan.FromTicks(Math.Min(step.Ticks * 2, Math.Max(_options.PollMaxDelay.Ticks, _options.PollInitialDelay.Ticks)));
             }
 
             var elapsed = _time.GetUtcNow() - started;
             if (elapsed + delay > _options.PollTimeout)
             {
                 throw new AcmeException(string.Create(CultureInfo.InvariantCulture,
-                    $"acme: {what} {url} is still {status(current.Value).ToString().ToLowerInvariant()} after {elapsed.TotalSeconds:0} s (limit {_options.PollTimeout.TotalSeconds:0} s, next check in {delay.TotalSeconds:0} s); try again later"));
+                    $"acme: {what} {url} is still {status(current.Value).ToString().ToLowerInvariant()} after {elapsed.TotalSeconds:0.#} s (limit {_options.PollTimeout.TotalSeconds:0.#} s, next check in {delay.TotalSeconds:0.#} s); try again later"));
             }
 
             Report(AcmeEventKind.Polling, $"{what} is {status(current.Value).ToString().ToLowerInvariant()}", url, delay: delay);

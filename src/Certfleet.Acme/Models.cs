@@ -235,9 +235,12 @@ public sealed record AcmeClientOptions
     public IProgress<AcmeEvent>? Progress { get; init; }
     /// <summary>How many times one request is retried after badNonce.</summary>
     public int MaxBadNonceRetries { get; init; } = 8;
-    /// <summary>First poll delay when the CA sends no Retry-After.</summary>
-    public TimeSpan PollInitialDelay { get; init; } = TimeSpan.FromSeconds(1);
-    /// <summary>Largest poll delay when the CA sends no Retry-After (the delay grows by one initial step per poll).</summary>
+    /// <summary>
+    /// First poll delay when the CA sends no Retry-After; it doubles at each further poll up to <see cref="PollMaxDelay"/>
+    /// (200 ms, 400 ms, 800 ms, 1.6 s, 3.2 s, then 5 s by default), so a CA that validates within milliseconds is seen at once.
+    /// </summary>
+    public TimeSpan PollInitialDelay { get; init; } = TimeSpan.FromMilliseconds(200);
+    /// <summary>Largest poll delay when the CA sends no Retry-After. A Retry-After from the CA is always honoured, even when longer.</summary>
     public TimeSpan PollMaxDelay { get; init; } = TimeSpan.FromSeconds(5);
     /// <summary>Overall limit for one polling loop (authorization, order readiness, finalization).</summary>
     public TimeSpan PollTimeout { get; init; } = TimeSpan.FromMinutes(3);

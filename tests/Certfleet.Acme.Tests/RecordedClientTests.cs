@@ -324,8 +324,10 @@ public sealed class RecordedClientTests : IDisposable
         Assert.All(handler.Posts.Take(3), r => Assert.Equal("", r.PayloadText));
     }
 
+    private static TimeSpan Ms(int milliseconds) => TimeSpan.FromMilliseconds(milliseconds);
+
     [Fact]
-    public async Task Polling_honours_retry_after_in_seconds_and_as_http_date_then_uses_growing_defaults()
+    public async Task Polling_honours_retry_after_in_seconds_and_as_http_date_then_uses_the_short_defaults()
     {
         var handler = new FakeAcmeHandler().On("POST", "/authz/1",
             _ => WithRetryAfter(Json(HttpStatusCode.OK, Authz("pending")), new RetryConditionHeaderValue(TimeSpan.FromSeconds(7))),
@@ -335,18 +337,63 @@ public sealed class RecordedClientTests : IDisposable
             _ => Json(HttpStatusCode.OK, Authz("valid")));
         var authz = await Client(handler).WaitForAuthorizationAsync(U("/authz/1"), TestContext.Current.CancellationToken);
         Assert.Equal(AcmeStatus.Valid, authz.Status);
-        Assert.Equal([TimeSpan.FromSeconds(7), TimeSpan.FromSeconds(12), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2)], _clock.Delays);
+        Assert.Equal([TimeSpan.FromSeconds(7), TimeSpan.FromSeconds(12), Ms(200), Ms(400)], _clock.Delays);
     }
 
     [Fact]
-    public async Task Default_poll_delay_grows_from_one_to_five_seconds()
+    public async Task Default_poll_delay_starts_at_200_ms_and_doubles_up_to_five_seconds()
     {
-        var responses = Enumerable.Repeat<Func<RecordedRequest, HttpResponseMessage>>(_ => Json(HttpStatusCode.OK, Order("pending")), 7)
+        var responses = Enumerable.Repeat<Func<RecordedRequest, HttpResponseMessage>>(_ => Json(HttpStatusCode.OK, Order("pending")), 8)
             .Append(_ => Json(HttpStatusCode.OK, Order("ready"))).ToArray();
         var handler = new FakeAcmeHandler().On("POST", "/order/1", responses);
         var order = await Client(handler).WaitForOrderAsync(U("/order/1"), TestContext.Current.CancellationToken);
         Assert.Equal(AcmeStatus.Ready, order.Status);
-        Assert.Equal(new[] { 1, 2, 3, 4, 5, 5, 5 }.Select(s => TimeSpan.FromSeconds(s)), _clock.Delays);
+        Assert.Equal([Ms(200), Ms(400), Ms(800), Ms(1600), Ms(3200), Ms(5000), Ms(5000), Ms(5000)], _clock.Delays);
+        Assert.Equal(9, handler.Posts.Count());
+    }
+
+    [Fact]
+    public async Task A_processing_order_is_polled_with_the_same_back_off_and_its_own_options()
+    {
+        var handler = new FakeAcmeHandler().On("POST", "/order/1",
+            _ => Json(HttpStatusCode.OK, Order("processing")),
+            _ => Json(HttpStatusCode.OK, Order("processing")),
+            _ => Json(HttpStatusCode.OK, Order("processing")),
+            _ => Json(HttpStatusCode.OK, Order("processing")),
+            _ => Json(HttpStatusCode.OK, Order("processing")),
+            _ => Json(HttpStatusCode.OK, Order("valid", $$""","certificate":"{{Base}}/cert/1" """)));
+        var options = new AcmeClientOptions { PollInitialDelay = Ms(100), PollMaxDelay = Ms(1000) };
+        var order = await Client(handler, options).WaitForOrderAsync(U("/order/1"), TestContext.Current.CancellationToken);
+        Assert.Equal(AcmeStatus.Valid, order.Status);
+        Assert.Equal([Ms(100), Ms(200), Ms(400), Ms(800), Ms(1000)], _clock.Delays);
+        var polling = _events.Items.Where(e => e.Kind == AcmeEventKind.Polling).ToList();
+        Assert.Equal(_clock.Delays, polling.Select(e => e.Delay!.Value));
+        Assert.All(polling, e => Assert.Equal("order is processing", e.Message));
+    }
+
+    [Fact]
+    public async Task Retry_after_in_between_neither_advances_nor_resets_the_back_off()
+    {
+        var handler = new FakeAcmeHandler().On("POST", "/authz/1",
+            _ => Json(HttpStatusCode.OK, Authz("pending")),
+            _ => WithRetryAfter(Json(HttpStatusCode.OK, Authz("pending")), new RetryConditionHeaderValue(TimeSpan.FromSeconds(3))),
+            _ => Json(HttpStatusCode.OK, Authz("pending")),
+            _ => WithRetryAfter(Json(HttpStatusCode.OK, Authz("pending")), new RetryConditionHeaderValue(TimeSpan.FromSeconds(30))),
+            _ => Json(HttpStatusCode.OK, Authz("valid")));
+        await Client(handler).WaitForAuthorizationAsync(U("/authz/1"), TestContext.Current.CancellationToken);
+        // 30 s is above the 5 s cap: the CA's word still wins.
+        Assert.Equal([Ms(200), TimeSpan.FromSeconds(3), Ms(400), TimeSpan.FromSeconds(30)], _clock.Delays);
+    }
+
+    [Fact]
+    public async Task Retry_after_of_zero_or_in_the_past_waits_one_step_instead_of_spinning()
+    {
+        var handler = new FakeAcmeHandler().On("POST", "/authz/1",
+            _ => WithRetryAfter(Json(HttpStatusCode.OK, Authz("pending")), new RetryConditionHeaderValue(TimeSpan.Zero)),
+            _ => WithRetryAfter(Json(HttpStatusCode.OK, Authz("pending")), new RetryConditionHeaderValue(_clock.GetUtcNow().AddMinutes(-5))),
+            _ => Json(HttpStatusCode.OK, Authz("valid")));
+        await Client(handler).WaitForAuthorizationAsync(U("/authz/1"), TestContext.Current.CancellationToken);
+        Assert.Equal([Ms(200), Ms(200)], _clock.Delays);
     }
 
     [Fact]
@@ -356,7 +403,23 @@ public sealed class RecordedClientTests : IDisposable
         var client = Client(handler, new AcmeClientOptions { PollTimeout = TimeSpan.FromSeconds(10) });
         var ex = await Assert.ThrowsAsync<AcmeException>(() => client.WaitForAuthorizationAsync(U("/authz/1"), TestContext.Current.CancellationToken));
         Assert.StartsWith("acme: authorization", ex.Message, StringComparison.Ordinal);
-        Assert.Equal(new[] { 1, 2, 3, 4 }.Select(s => TimeSpan.FromSeconds(s)), _clock.Delays);
+        // 0.2 + 0.4 + 0.8 + 1.6 + 3.2 = 6.2 s; the next 5 s step would pass the 10 s limit.
+        Assert.Contains("after 6.2 s (limit 10 s, next check in 5 s)", ex.Message, StringComparison.Ordinal);
+        Assert.Equal([Ms(200), Ms(400), Ms(800), Ms(1600), Ms(3200)], _clock.Delays);
+    }
+
+    [Fact]
+    public async Task Rate_limited_while_polling_is_thrown_not_retried()
+    {
+        var handler = new FakeAcmeHandler().On("POST", "/order/1",
+            _ => Json(HttpStatusCode.OK, Order("processing")),
+            _ => WithRetryAfter(Problem(HttpStatusCode.TooManyRequests, "rateLimited", "slow down"), new RetryConditionHeaderValue(TimeSpan.FromSeconds(60))),
+            _ => Json(HttpStatusCode.OK, Order("valid")));
+        var ex = await Assert.ThrowsAsync<AcmeProblemException>(() => Client(handler).WaitForOrderAsync(U("/order/1"), TestContext.Current.CancellationToken));
+        Assert.Equal("rateLimited", ex.ShortType);
+        Assert.Equal(_clock.GetUtcNow().AddSeconds(60), ex.RetryAfter);
+        Assert.Equal(2, handler.Posts.Count());
+        Assert.Equal([Ms(200)], _clock.Delays);
     }
 
     [Fact]
@@ -417,7 +480,7 @@ public sealed class RecordedClientTests : IDisposable
         Assert.Equal(AcmeStatus.Valid, done.Status);
         Assert.Equal(U("/cert/1"), done.Certificate);
         Assert.Equal(Base64Url.EncodeToString(csr), handler.Posts.First().Payload!["csr"]!.GetValue<string>());
-        Assert.Equal([TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(1)], _clock.Delays);
+        Assert.Equal([TimeSpan.FromSeconds(2), Ms(200)], _clock.Delays);
     }
 
     private static string ChainPem(string leafCn, string intermediateCn, string rootCn)
