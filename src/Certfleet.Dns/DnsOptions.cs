@@ -2,11 +2,18 @@ using Certfleet.Configuration;
 
 namespace Certfleet.Dns;
 
-/// <summary>How long and how often to wait for DNS-01 records to reach every authoritative nameserver.</summary>
+/// <summary>
+/// How long and how often to wait for DNS-01 records to reach every authoritative nameserver. The nameservers
+/// are asked at once, again after <see cref="FirstInterval"/>, then the wait doubles up to <paramref name="Interval"/>.
+/// </summary>
 public sealed record PropagationOptions(TimeSpan Timeout, TimeSpan Interval, IReadOnlyList<DnsServerEndpoint> Nameservers)
 {
     public static readonly TimeSpan DefaultTimeout = TimeSpan.FromMinutes(10);
-    public static readonly TimeSpan DefaultInterval = TimeSpan.FromSeconds(2);
+    public static readonly TimeSpan DefaultInterval = TimeSpan.FromSeconds(1);
+    public static readonly TimeSpan DefaultFirstInterval = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>The wait before the second round; never longer than <see cref="Interval"/>.</summary>
+    public TimeSpan FirstInterval { get; init; } = DefaultFirstInterval;
 
     public static PropagationOptions Default { get; } = new(DefaultTimeout, DefaultInterval, []);
 }
@@ -28,8 +35,8 @@ public sealed record DnsOptions(IReadOnlyList<DnsServerEndpoint> Resolvers, Prop
     public static ConfigKey IntervalKey { get; } = new(
         "interval",
         ConfigValueKind.Duration,
-        "How long to wait between two rounds of queries to the nameservers.",
-        Default: "2s",
+        "The longest wait between two rounds of queries to the nameservers. The first round goes out as soon as the records are written, the next after 250 ms, and the wait then doubles up to this interval, so a record is seen within about this long after it appears. One query per nameserver and round.",
+        Default: "1s",
         Example: "5s");
 
     public static ConfigKey NameserversKey { get; } = new(

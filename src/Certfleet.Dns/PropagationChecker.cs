@@ -90,6 +90,10 @@ public sealed class PropagationChecker
         string? discoveryError = null;
         IReadOnlyList<NameserverStatus> statuses = [];
         var lastReady = -1;
+        // Short first waits, doubling up to the configured interval: providers that publish within a second are
+        // seen at once, and a late one is seen at most one interval after it appears.
+        var interval = _options.Propagation.Interval;
+        var step = _options.Propagation.FirstInterval is var first && first > TimeSpan.Zero && first < interval ? first : interval;
 
         while (true)
         {
@@ -133,7 +137,8 @@ public sealed class PropagationChecker
                 return result;
             }
 
-            await Task.Delay(_options.Propagation.Interval < remaining ? _options.Propagation.Interval : remaining, _time, cancellationToken).ConfigureAwait(false);
+            await Task.Delay(step < remaining ? step : remaining, _time, cancellationToken).ConfigureAwait(false);
+            step = step * 2 < interval ? step * 2 : interval;
         }
     }
 
@@ -173,17 +178,23 @@ public sealed class PropagationChecker
         var result = new List<IPEndPoint>();
         foreach (var host in hosts)
         {
-            if (IPAddress.TryParse(host, out var literal))
+            // A provider may name a server with its port (host:port, [v6]:port); NS records never carry one.
+            if (!DnsServerEndpoint.TryParse(host, DiscoveredNameserverPort, out var endpoint, out var error))
             {
-                result.Add(new IPEndPoint(literal, DiscoveredNameserverPort));
+                throw new DnsProviderException($"the nameserver '{host}' of {zone} is not a host or host:port ({error}); set dns.propagation.nameservers");
+            }
+
+            if (IPAddress.TryParse(endpoint.Host, out var literal))
+            {
+                result.Add(new IPEndPoint(literal, endpoint.Port));
                 continue;
             }
 
-            var name = DnsQueries.Normalize(host);
+            var name = DnsQueries.Normalize(endpoint.Host);
             var a = await QueryAsync(resolver, name, QueryType.A, cancellationToken).ConfigureAwait(false);
             var aaaa = await QueryAsync(resolver, name, QueryType.AAAA, cancellationToken).ConfigureAwait(false);
-            result.AddRange(a.Answers.ARecords().Select(r => new IPEndPoint(r.Address, DiscoveredNameserverPort)));
-            result.AddRange(aaaa.Answers.AaaaRecords().Select(r => new IPEndPoint(r.Address, DiscoveredNameserverPort)));
+            result.AddRange(a.Answers.ARecords().Select(r => new IPEndPoint(r.Address, endpoint.Port)));
+            result.AddRange(aaaa.Answers.AaaaRecords().Select(r => new IPEndPoint(r.Address, endpoint.Port)));
         }
 
         if (result.Count == 0)
