@@ -36,12 +36,16 @@ public sealed class StatusService(CertfleetRuntime runtime)
 {
     public async Task<IReadOnlyList<CertificateStatus>> GetAsync(CancellationToken cancellationToken)
     {
-        var result = new List<CertificateStatus>();
-        foreach (var c in runtime.Settings.Certificates)
+        var certificates = runtime.Settings.Certificates;
+        // Read in bulk (several lineages at a time, facts from meta.json): thousands of lineages take well under a second.
+        var snapshots = await runtime.Store.ReadLineagesAsync([.. certificates.Select(c => c.Name)], cancellationToken);
+        var now = runtime.Time.GetUtcNow();
+        var result = new List<CertificateStatus>(certificates.Count);
+        for (var i = 0; i < certificates.Count; i++)
         {
-            var current = Directory.Exists(runtime.Settings.StateDir) ? await runtime.Store.GetCurrentAsync(c.Name, cancellationToken) : null;
-            var state = Directory.Exists(runtime.Settings.StateDir) ? await runtime.Store.ReadStateAsync(c.Name, cancellationToken) : null;
-            var decision = Renewal.RenewalPlanner.Decide(c, current, state, Renewal.RenewWorkflow.CachedAri(state), runtime.Time.GetUtcNow());
+            var c = certificates[i];
+            var (current, state) = (snapshots[i].Current, snapshots[i].State);
+            var decision = Renewal.RenewalPlanner.Decide(c, current, state, Renewal.RenewWorkflow.CachedAri(state), now);
             result.Add(new CertificateStatus(
                 c.Name,
                 c.Domains,

@@ -39,6 +39,64 @@ internal static class CertificateInspector
         certificate.Subject,
         certificate.GetCertHashString(HashAlgorithmName.SHA256));
 
+    /// <summary>
+    /// The SHA-256 fingerprint of the first CERTIFICATE block of <paramref name="pem"/> (the one <see cref="Load"/> takes),
+    /// from its DER bytes without parsing the X.509 structure; null when there is no such block.
+    /// </summary>
+    internal static string? PemFingerprint(string pem)
+    {
+        ReadOnlySpan<char> rest = pem;
+        while (PemEncoding.TryFind(rest, out PemFields fields))
+        {
+            if (rest[fields.Label].SequenceEqual("CERTIFICATE"))
+            {
+                byte[] der = new byte[fields.DecodedDataLength];
+                if (!Convert.TryFromBase64Chars(rest[fields.Base64Data], der, out int written))
+                {
+                    return null;
+                }
+
+                Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
+                SHA256.HashData(der.AsSpan(0, written), hash);
+                return Convert.ToHexString(hash);
+            }
+
+            rest = rest[fields.Location.End..];
+        }
+
+        return null;
+    }
+
+    /// <summary>The facts <paramref name="metadata"/> records, or null when it lacks any of them (written before they were kept).</summary>
+    internal static CertificateFacts? Recorded(CertificateMetadata metadata) =>
+        metadata is { Sha256Fingerprint.Length: SHA256.HashSizeInBytes * 2, Subject: not null, DnsNames: not null, SerialNumber.Length: > 0, KeyType.Length: > 0 }
+        && metadata.NotAfter > metadata.NotBefore
+            ? new CertificateFacts(metadata.SerialNumber, metadata.NotBefore, metadata.NotAfter, metadata.DnsNames, metadata.KeyType,
+                metadata.Issuer, metadata.Subject, metadata.Sha256Fingerprint)
+            : null;
+
+    /// <summary>Whether <paramref name="metadata"/> states a fact that the certificate contradicts (absent facts contradict nothing).</summary>
+    internal static bool Contradicts(CertificateMetadata metadata, CertificateFacts facts) =>
+        (metadata.Sha256Fingerprint is { } fingerprint && !fingerprint.Equals(facts.Sha256Fingerprint, StringComparison.OrdinalIgnoreCase))
+        || (metadata.SerialNumber.Length > 0 && !metadata.SerialNumber.Equals(facts.SerialNumber, StringComparison.OrdinalIgnoreCase))
+        || (metadata.NotAfter != default && metadata.NotAfter != facts.NotAfter)
+        || (metadata.NotBefore != default && metadata.NotBefore != facts.NotBefore)
+        || (metadata.KeyType.Length > 0 && metadata.KeyType != facts.KeyType)
+        || (metadata.DnsNames is { } names && !names.SequenceEqual(facts.DnsNames, StringComparer.Ordinal));
+
+    /// <summary><paramref name="metadata"/> with every certificate fact taken from <paramref name="facts"/>.</summary>
+    internal static CertificateMetadata WithFacts(CertificateMetadata metadata, CertificateFacts facts) => metadata with
+    {
+        KeyType = facts.KeyType,
+        SerialNumber = facts.SerialNumber,
+        NotBefore = facts.NotBefore,
+        NotAfter = facts.NotAfter,
+        Issuer = facts.Issuer,
+        Subject = facts.Subject,
+        DnsNames = facts.DnsNames,
+        Sha256Fingerprint = facts.Sha256Fingerprint,
+    };
+
     internal static IReadOnlyList<string> DnsNames(X509Certificate2 certificate)
     {
         foreach (X509Extension extension in certificate.Extensions)

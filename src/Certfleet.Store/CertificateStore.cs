@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.ExceptionServices;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
@@ -98,15 +99,11 @@ public sealed class CertificateStore
             facts = CertificateInspector.Inspect(certificate);
         }
 
-        CertificateMetadata metadata = bundle.Metadata with
+        // Every fact readers need is recorded with the fingerprint that ties it to cert.pem, so they need not parse it.
+        CertificateMetadata metadata = CertificateInspector.WithFacts(bundle.Metadata, facts) with
         {
             Name = name,
             Domains = bundle.Metadata.Domains is { Count: > 0 } domains ? domains : facts.DnsNames,
-            KeyType = facts.KeyType,
-            SerialNumber = facts.SerialNumber,
-            NotBefore = facts.NotBefore,
-            NotAfter = facts.NotAfter,
-            Issuer = facts.Issuer,
             CreatedAt = bundle.Metadata.CreatedAt == default ? _time.GetUtcNow() : bundle.Metadata.CreatedAt,
         };
 
@@ -238,6 +235,84 @@ public sealed class CertificateStore
             ?? throw new StoreException($"store: {certificate.VersionFiles.Directory} is missing or incomplete; it was probably pruned, read the current version again");
     }
 
+    /// <summary>
+    /// The current version and renewal state of each lineage in <paramref name="names"/>, in that order, several
+    /// lineages at a time (each is its own directory, and a version directory never changes once published).
+    /// Reads only, like <see cref="GetCurrentAsync"/> and <see cref="ReadStateAsync"/> one by one; when some lineages cannot be
+    /// read, the error of the first of them in <paramref name="names"/> is thrown.
+    /// </summary>
+    public async Task<IReadOnlyList<LineageSnapshot>> ReadLineagesAsync(IReadOnlyList<string> names, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(names);
+        foreach (string name in names)
+        {
+            ValidateName(name);
+        }
+
+        var snapshots = new LineageSnapshot[names.Count];
+        if (!Directory.Exists(StateDirectory))
+        {
+            for (int i = 0; i < names.Count; i++)
+            {
+                snapshots[i] = new LineageSnapshot(names[i], null, null);
+            }
+
+            return snapshots;
+        }
+
+        // One listing instead of a failed open per lineage without state (most of them, in a quiet store).
+        HashSet<string> withState = StateNames();
+        var failures = new ExceptionDispatchInfo?[names.Count];
+        var options = new ParallelOptions { MaxDegreeOfParallelism = ReadParallelism, CancellationToken = cancellationToken };
+        await Parallel.ForEachAsync(Enumerable.Range(0, names.Count), options, async (i, ct) =>
+        {
+            string name = names[i];
+            try
+            {
+                StoredCertificate? current = await GetCurrentAsync(name, ct);
+                LineageState? state = withState.Contains(name) ? await ReadStateAsync(name, ct) : null;
+                snapshots[i] = new LineageSnapshot(name, current, state);
+            }
+            catch (Exception e) when (e is StoreException or IOException or UnauthorizedAccessException)
+            {
+                failures[i] = ExceptionDispatchInfo.Capture(e);
+            }
+        });
+
+        foreach (ExceptionDispatchInfo? failure in failures)
+        {
+            failure?.Throw();
+        }
+
+        return snapshots;
+    }
+
+    /// <summary>How many lineages <see cref="ReadLineagesAsync"/> reads at a time: enough to overlap I/O waits on a cold cache.</summary>
+    internal static int ReadParallelism => Math.Clamp(Environment.ProcessorCount * 2, 2, 16);
+
+    private HashSet<string> StateNames()
+    {
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        if (!Directory.Exists(RenewalRoot))
+        {
+            return names;
+        }
+
+        try
+        {
+            foreach (string file in Directory.EnumerateFiles(RenewalRoot, "*.json"))
+            {
+                names.Add(Path.GetFileNameWithoutExtension(file));
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw FileOps.Wrap(e, "listing", RenewalRoot);
+        }
+
+        return names;
+    }
+
     /// <summary>Names of all lineages that have a <c>live/NAME</c> link, sorted.</summary>
     public Task<IReadOnlyList<string>> ListLineagesAsync(CancellationToken cancellationToken = default)
     {
@@ -325,20 +400,22 @@ public sealed class CertificateStore
     }
 
     /// <summary>Renewal state of <paramref name="name"/>, or null when none was written.</summary>
-    public async Task<LineageState?> ReadStateAsync(string name, CancellationToken cancellationToken = default)
+    public Task<LineageState?> ReadStateAsync(string name, CancellationToken cancellationToken = default)
     {
         ValidateName(name);
+        cancellationToken.ThrowIfCancellationRequested();
+        // A small file replaced by rename(2): read synchronously, as versions are.
         string path = StatePath(name);
-        string? json = await FileOps.ReadTextOrNullAsync(path, cancellationToken);
+        string? json = FileOps.ReadTextOrNull(path);
         if (json is null)
         {
-            return null;
+            return Task.FromResult<LineageState?>(null);
         }
 
         try
         {
-            return JsonSerializer.Deserialize(json, StoreJsonContext.Default.LineageState)
-                ?? throw new JsonException("null document");
+            return Task.FromResult<LineageState?>(JsonSerializer.Deserialize(json, StoreJsonContext.Default.LineageState)
+                ?? throw new JsonException("null document"));
         }
         catch (JsonException e)
         {
@@ -462,23 +539,43 @@ public sealed class CertificateStore
         return version;
     }
 
-    private async Task<StoredCertificate?> ReadVersionAsync(string name, int version, bool isCurrent, CancellationToken cancellationToken)
+    private Task<StoredCertificate?> ReadVersionAsync(string name, int version, bool isCurrent, CancellationToken cancellationToken)
     {
+        cancellationToken.ThrowIfCancellationRequested();
         string directory = VersionDirectory(name, version);
-        string? pem = await FileOps.ReadTextOrNullAsync(Path.Combine(directory, CertificateFileName), cancellationToken);
-        string? meta = await FileOps.ReadTextOrNullAsync(Path.Combine(directory, MetadataFileName), cancellationToken);
+        // Read synchronously: two small files of a directory that never changes once published; a thread-pool hop per
+        // file costs more than the read (status reads thousands of lineages, several at a time).
+        string? pem = FileOps.ReadTextOrNull(Path.Combine(directory, CertificateFileName));
+        string? meta = FileOps.ReadTextOrNull(Path.Combine(directory, MetadataFileName));
         if (pem is null || meta is null)
         {
-            return null;
+            return Task.FromResult<StoredCertificate?>(null);
         }
 
+        CertificateMetadata metadata = ParseMetadata(meta, Path.Combine(directory, MetadataFileName));
         CertificateFacts facts;
-        using (X509Certificate2 certificate = CertificateInspector.Load(pem, Path.Combine(directory, CertificateFileName)))
+        if (CertificateInspector.Recorded(metadata) is { } recorded
+            && recorded.Sha256Fingerprint.Equals(CertificateInspector.PemFingerprint(pem), StringComparison.OrdinalIgnoreCase))
         {
-            facts = CertificateInspector.Inspect(certificate);
+            // meta.json was written from this very certificate (same DER): its facts are the certificate's.
+            facts = recorded;
+        }
+        else
+        {
+            // Metadata from before the facts were recorded, or edited, or left from another certificate: the certificate wins.
+            using (X509Certificate2 certificate = CertificateInspector.Load(pem, Path.Combine(directory, CertificateFileName)))
+            {
+                facts = CertificateInspector.Inspect(certificate);
+            }
+
+            if (CertificateInspector.Contradicts(metadata, facts))
+            {
+                Log.MetadataContradicted(_logger, name, version, Path.Combine(directory, MetadataFileName));
+                metadata = CertificateInspector.WithFacts(metadata, facts);
+            }
         }
 
-        return new StoredCertificate(
+        return Task.FromResult<StoredCertificate?>(new StoredCertificate(
             name,
             version,
             isCurrent,
@@ -492,7 +589,7 @@ public sealed class CertificateStore
             facts.Issuer,
             facts.Subject,
             facts.Sha256Fingerprint,
-            ParseMetadata(meta, Path.Combine(directory, MetadataFileName)));
+            metadata));
     }
 
     private static async Task<CertificateBundle?> ReadBundleAsync(string directory, CancellationToken cancellationToken)

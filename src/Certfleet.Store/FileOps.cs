@@ -134,6 +134,23 @@ internal static class FileOps
         }
     }
 
+    /// <summary>Reads a whole small file synchronously; null when it does not exist.</summary>
+    internal static string? ReadTextOrNull(string path)
+    {
+        try
+        {
+            return File.ReadAllText(path);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw Wrap(e, "reading", path);
+        }
+    }
+
     internal static void TryDeleteFile(string path)
     {
         try

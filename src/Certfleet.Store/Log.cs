@@ -22,6 +22,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 6, Level = LogLevel.Debug, Message = "Removed pending DNS record {Id} from the journal")]
     internal static partial void PendingRemoved(ILogger logger, string id);
 
+    [LoggerMessage(EventId = 8, Level = LogLevel.Warning, Message = "{Path} disagrees with the certificate of {Name} version {Version}; using the certificate's facts (save the certificate again to rewrite it)")]
+    internal static partial void MetadataContradicted(ILogger logger, string name, int version, string path);
+
     [LoggerMessage(EventId = 7, Level = LogLevel.Warning, Message = "Could not remove leftover {Path}: {Reason}")]
     internal static partial void LeftoverNotRemoved(ILogger logger, string path, string reason);
 }

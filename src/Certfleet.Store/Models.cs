@@ -26,7 +26,7 @@ public sealed record CertificateBundle(
 /// <summary>
 /// Per-version facts kept in <c>archive/NAME/NNNN/meta.json</c>. On save the store fills <see cref="Name"/>,
 /// <see cref="KeyType"/>, <see cref="SerialNumber"/>, <see cref="NotBefore"/>, <see cref="NotAfter"/>,
-/// <see cref="Issuer"/> from the certificate itself, <see cref="CreatedAt"/> from its clock when unset, and
+/// <see cref="Issuer"/>, <see cref="Subject"/>, <see cref="DnsNames"/>, <see cref="Sha256Fingerprint"/> from the certificate itself, <see cref="CreatedAt"/> from its clock when unset, and
 /// <see cref="Domains"/> from the SAN DNS names when empty. Unknown JSON members survive in <see cref="Extensions"/>.
 /// </summary>
 public sealed record CertificateMetadata
@@ -45,6 +45,15 @@ public sealed record CertificateMetadata
     public DateTimeOffset NotAfter { get; init; }
     /// <summary>Issuer distinguished name.</summary>
     public string Issuer { get; init; } = "";
+    /// <summary>Subject distinguished name.</summary>
+    public string? Subject { get; init; }
+    /// <summary>SAN DNS names of the certificate as issued (<see cref="Domains"/> is what was asked for).</summary>
+    public IReadOnlyList<string>? DnsNames { get; init; }
+    /// <summary>
+    /// SHA-256 of the DER certificate, upper-case hex. It binds the facts above to <c>cert.pem</c>: readers take them
+    /// from here only while it matches the certificate, and parse the certificate otherwise.
+    /// </summary>
+    public string? Sha256Fingerprint { get; init; }
     /// <summary>ACME order URL.</summary>
     public string? OrderUrl { get; init; }
     /// <summary>ACME account URL (kid).</summary>
@@ -101,6 +110,9 @@ public sealed record StoredCertificate(
     string Subject,
     string Sha256Fingerprint,
     CertificateMetadata Metadata);
+
+/// <summary>A lineage as read in bulk: its current version (null when it has none) and its renewal state (null when none was written).</summary>
+public sealed record LineageSnapshot(string Name, StoredCertificate? Current, LineageState? State);
 
 /// <summary>
 /// Renewal bookkeeping of one lineage, in <c>renewal/NAME.json</c>. Unknown JSON members survive in <see cref="Extensions"/>,

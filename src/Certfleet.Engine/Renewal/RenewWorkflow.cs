@@ -110,38 +110,46 @@ public sealed partial class RenewWorkflow
 
     private List<CertificateSettings> Select(RenewOptions options)
     {
+        // Sets, not lists: `renew` may name thousands of certificates.
         var all = _runtime.Settings.Certificates;
-        foreach (var n in (options.Names ?? []).Concat(options.Force ?? []))
+        var configured = all.Select(c => c.Name).ToHashSet(StringComparer.Ordinal);
+        var unknown = (options.Names ?? []).Concat(options.Force ?? []).FirstOrDefault(n => !configured.Contains(n));
+        if (unknown is not null)
         {
-            if (_runtime.Settings.Find(n) is null)
-            {
-                throw new UsageException($"certfleet: no certificate '{n}' in {_runtime.Settings.File}; configured: {string.Join(", ", all.Select(c => c.Name))}");
-            }
+            throw new UsageException($"certfleet: no certificate '{unknown}' in {_runtime.Settings.File}; configured: {string.Join(", ", all.Select(c => c.Name))}");
         }
 
-        return options.Names is { Count: > 0 } names ? all.Where(c => names.Contains(c.Name)).ToList() : all.ToList();
+        if (options.Names is not { Count: > 0 })
+        {
+            return [.. all];
+        }
+
+        var selected = options.Names.ToHashSet(StringComparer.Ordinal);
+        return [.. all.Where(c => selected.Contains(c.Name))];
     }
 
     private async Task<RenewRunResult> RunCoreAsync(List<CertificateSettings> certificates, RenewOptions options, IIssueObserver observer, CancellationToken cancellationToken)
     {
         var context = await AcmeContext.CreateAsync(_runtime, _logger, cancellationToken);
-        var outcomes = new List<RenewOutcome>();
+        var outcomes = new List<RenewOutcome>(certificates.Count);
         var warnings = new List<string>();
-        foreach (var certificate in certificates)
+        var forced = new HashSet<string>(options.Force ?? [], StringComparer.Ordinal);
+        // Every lineage is read up front, several at a time: the run lock (or a dry run's read-only nature) means only
+        // this run changes them, and it changes each one only while it handles it.
+        var snapshots = await _runtime.Store.ReadLineagesAsync([.. certificates.Select(c => c.Name)], cancellationToken);
+        for (var i = 0; i < certificates.Count; i++)
         {
-            var force = options.Force?.Contains(certificate.Name) ?? false;
-            outcomes.Add(await RenewOneAsync(certificate, context, force, options.DryRun, observer, warnings, cancellationToken));
+            var certificate = certificates[i];
+            outcomes.Add(await RenewOneAsync(certificate, snapshots[i], context, forced.Contains(certificate.Name), options.DryRun, observer, warnings, cancellationToken));
         }
 
         return new RenewRunResult(outcomes, warnings);
     }
 
-    private async Task<RenewOutcome> RenewOneAsync(CertificateSettings certificate, AcmeContext acme, bool force, bool dryRun, IIssueObserver observer, List<string> warnings, CancellationToken cancellationToken)
+    private async Task<RenewOutcome> RenewOneAsync(CertificateSettings certificate, LineageSnapshot snapshot, AcmeContext acme, bool force, bool dryRun, IIssueObserver observer, List<string> warnings, CancellationToken cancellationToken)
     {
         var name = certificate.Name;
-        var stateExists = Directory.Exists(_runtime.Settings.StateDir);
-        var current = stateExists ? await _runtime.Store.GetCurrentAsync(name, cancellationToken) : null;
-        var state = stateExists ? await _runtime.Store.ReadStateAsync(name, cancellationToken) : null;
+        var (current, state) = (snapshot.Current, snapshot.State);
         var now = _runtime.Time.GetUtcNow();
         var cachedAri = ReadExtension(state, AriKey, RenewalJson.Default.AriWindow);
         var ari = await acme.RenewalWindowAsync(current, cachedAri, now, cancellationToken);
