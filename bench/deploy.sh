@@ -2,12 +2,17 @@
 # Benchmark 3: deploying a new certificate to N nginx hosts (network namespaces at 10.78.I.2 with sshd and
 # nginx, see fleet.sh), certfleet deploy vs an Ansible playbook with forks = N: copy the two files, nginx -t,
 # reload handler. Each run deploys a freshly made certificate, so every host really changes and reloads.
-# Usage: sudo bench/deploy.sh   (SIZES="10 50 100", RUNS=3; WARMUP=0 skips the warm-up; CERTFLEET_DEPLOY=0
-# measures Ansible only; a certfleet deploy still running after DEPLOY_TIMEOUT=300 s is reported as stalled)
+# Usage: sudo bench/deploy.sh   (SIZES="10 50 100", RUNS=3; WARMUP=0 skips the warm-up; TOOLS="certfleet ansible":
+# TOOLS=certfleet measures certfleet only, TOOLS=ansible (or CERTFLEET_DEPLOY=0) Ansible only; a certfleet deploy
+# still running after DEPLOY_TIMEOUT=300 s is reported as stalled)
 RUNS=${RUNS:-3}
 source "$(dirname "$0")/lib.sh"
 source "$BENCH_DIR/fleet.sh"
-need ansible-playbook ssh openssl /usr/bin/time
+TOOLS=${TOOLS:-certfleet ansible}
+[ "${CERTFLEET_DEPLOY:-1}" = 1 ] || TOOLS=${TOOLS//certfleet/}
+ANSIBLE=0
+case " $TOOLS " in *" ansible "*) ANSIBLE=1; need ansible-playbook ;; esac
+need ssh openssl /usr/bin/time
 SIZES=${SIZES:-10 50 100}
 MAX=$(echo "$SIZES" | tr ' ' '\n' | sort -n | tail -1)
 
@@ -75,7 +80,7 @@ run_ansible() { # N RUN
 # certfleet deploy (when this build has the command): files, nginx -t, reload, and a TLS handshake on each
 # endpoint that uses the files (8443 here), per host; canary 0 and one batch of N, like Ansible's forks = N.
 CF_DEPLOY=0
-[ "${CERTFLEET_DEPLOY:-1}" = 1 ] && "$CF" deploy --help > /dev/null 2>&1 && CF_DEPLOY=1
+case " $TOOLS " in *" certfleet "*) "$CF" deploy --help > /dev/null 2>&1 && CF_DEPLOY=1 ;; esac
 cf_config() { # N
   local i
   {
@@ -110,18 +115,18 @@ fi
 MIN=$(echo "$SIZES" | tr ' ' '\n' | sort -n | head -1)
 if [ "${WARMUP:-1}" = 1 ]; then
   note "warm-up"
-  inventory "$MIN"; run_ansible "$MIN" 0
+  if [ $ANSIBLE = 1 ]; then inventory "$MIN"; run_ansible "$MIN" 0; fi
   if [ $CF_DEPLOY = 1 ]; then cf_config "$MIN"; run_certfleet "$MIN" 0; fi
   rm -f "$WORK"/t.* "$WORK"/stalled.*
 fi
 
 for n in $SIZES; do
-  inventory "$n"
+  if [ $ANSIBLE = 1 ]; then inventory "$n"; fi
   [ $CF_DEPLOY = 1 ] && cf_config "$n"
   for r in $(seq "$RUNS"); do
     note "N=$n run $r/$RUNS"
     if [ $CF_DEPLOY = 1 ] && [ $((r % 2)) = 0 ]; then run_certfleet "$n" "$r"; fi
-    run_ansible "$n" "$r"
+    if [ $ANSIBLE = 1 ]; then run_ansible "$n" "$r"; fi
     if [ $CF_DEPLOY = 1 ] && [ $((r % 2)) = 1 ]; then run_certfleet "$n" "$r"; fi
   done
 done
@@ -131,12 +136,12 @@ echo "deployment of a new certificate to N nginx hosts over SSH ($RUNS interleav
 table_head
 for n in $SIZES; do
   if [ -f "$WORK/stalled.$n" ]; then printf '| %-28s | %8s | %8s | %12s | %12s |\n' "certfleet-N$n" "stalled" "-" "-" "-"
-  elif [ $CF_DEPLOY = 1 ]; then row "certfleet-N$n"; else printf '| %-28s | %8s | %8s | %12s | %12s |\n' "certfleet-N$n" pending pending pending pending; fi
-  row "ansible-N$n"
+  elif [ $CF_DEPLOY = 1 ]; then row "certfleet-N$n"; elif [[ " $TOOLS " = *" certfleet "* ]]; then printf '| %-28s | %8s | %8s | %12s | %12s |\n' "certfleet-N$n" pending pending pending pending; fi
+  if [ $ANSIBLE = 1 ]; then row "ansible-N$n"; fi
 done
-if [ $CF_DEPLOY = 1 ]; then
+if [ $CF_DEPLOY = 1 ] && [ $ANSIBLE = 1 ]; then
   for n in $SIZES; do echo "N=$n: ansible/certfleet $(ratio "$(median "certfleet-N$n" 1)" "$(median "ansible-N$n" 1)")x"; done
-else
+elif [ $CF_DEPLOY = 0 ] && [[ " $TOOLS " = *" certfleet "* ]]; then
   echo "certfleet deploy: pending (this build has no deploy command)"
 fi
 echo "max RSS: largest single process (/usr/bin/time %M); group: peak of the controller's whole process tree (cgroup v1 memory, RSS + page cache it charged)"

@@ -6,12 +6,12 @@ using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Certfleet.Deployment;
 
-/// <summary>A host certfleet deploys to: commands, and SFTP writes as the login user.</summary>
+/// <summary>A host certfleet deploys to: commands, with or without data on their standard input.</summary>
 public interface IDeployHost : IRemoteHost
 {
     SshHost Host { get; }
 
-    Task WriteFileAsync(string path, ReadOnlyMemory<byte> content, UnixFileMode mode, CancellationToken cancellationToken);
+    Task<CommandResult> RunAsync(RemoteCommand command, ReadOnlyMemory<byte> input, CancellationToken cancellationToken);
 }
 
 /// <summary>An <see cref="SshSession"/> as an <see cref="IDeployHost"/>.</summary>
@@ -23,8 +23,8 @@ public sealed class SshDeployHost(SshSession session) : IDeployHost
 
     public Task<CommandResult> RunAsync(RemoteCommand command, CancellationToken cancellationToken) => session.RunAsync(command, cancellationToken);
 
-    public Task WriteFileAsync(string path, ReadOnlyMemory<byte> content, UnixFileMode mode, CancellationToken cancellationToken) =>
-        session.WriteFileAsync(path, content, mode, cancellationToken);
+    public Task<CommandResult> RunAsync(RemoteCommand command, ReadOnlyMemory<byte> input, CancellationToken cancellationToken) =>
+        session.RunAsync(command, input, cancellationToken);
 }
 
 /// <summary>
@@ -33,7 +33,8 @@ public sealed class SshDeployHost(SshSession session) : IDeployHost
 /// </summary>
 public sealed partial class HostDeployer
 {
-    private const string FactsScript = "[ -d /run/systemd/system ] && echo systemd; exit 0";
+    // The service manager, then the layout's current version ($1 base): one command for both.
+    private const string FactsScript = "if [ -d /run/systemd/system ]; then echo systemd; else echo init; fi\n" + RemoteLayout.ReadScript;
 
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
@@ -64,7 +65,7 @@ public sealed partial class HostDeployer
         ArgumentNullException.ThrowIfNull(host);
         ArgumentNullException.ThrowIfNull(target);
         ArgumentNullException.ThrowIfNull(package);
-        var (actions, _, _) = await InspectAsync(host, target, package.Name, cancellationToken);
+        var (actions, _, _, _) = await InspectAsync(host, target, package.Name, cancellationToken);
         return new HostPlan(host.Name, target.Name, target.Method, BaseDirectory(target, package.Name),
             [.. package.Files.Select(f => f.Name)], [.. actions.Select(a => a.Service)], [.. actions.Select(a => a.TestText)], [.. actions.Select(a => a.ReloadText)]);
     }
@@ -87,14 +88,13 @@ public sealed partial class HostDeployer
             new(host.Name, target.Name, target.Method, package.Serial, outcome, message, steps, endpoints ?? [], restored);
 
         var baseDir = BaseDirectory(target, package.Name);
-        var (actions, endpoints, unknown) = await InspectAsync(host, target, package.Name, cancellationToken);
+        var (actions, endpoints, unknown, current) = await InspectAsync(host, target, package.Name, cancellationToken);
         if (unknown.Count > 0)
         {
             return Result(HostOutcome.Failed, $"deploy: {host.Name}: unknown service(s) {string.Join(", ", unknown)}; use nginx, httpd, apache2, tomcat, tomcat9, tomcat10 or auto");
         }
 
         Step($"services: {(actions.Count == 0 ? "none" : string.Join(", ", actions.Select(a => a.Service)))}; endpoints using {baseDir}: {(endpoints.Count == 0 ? "none" : string.Join(", ", endpoints.Select(e => e.Port)))}");
-        var (current, _) = await ReadAsync(host, baseDir, cancellationToken);
         if (current == package.Version)
         {
             var already = await VerifyAsync(host, endpoints, package.Serial, TimeSpan.Zero, cancellationToken);
@@ -202,10 +202,13 @@ public sealed partial class HostDeployer
         return Result(HostOutcome.RolledBack, $"deploy: {host.Name}: {failure}; rolled back to version {back}", oldChecks, back);
     }
 
-    private async Task<(IReadOnlyList<ServiceAction> Actions, IReadOnlyList<TlsEndpoint> Endpoints, IReadOnlyList<string> Unknown)> InspectAsync(IDeployHost host, DeployTarget target, string certificate, CancellationToken cancellationToken)
+    private async Task<(IReadOnlyList<ServiceAction> Actions, IReadOnlyList<TlsEndpoint> Endpoints, IReadOnlyList<string> Unknown, string? Current)> InspectAsync(
+        IDeployHost host, DeployTarget target, string certificate, CancellationToken cancellationToken)
     {
-        var facts = await host.RunAsync(RemoteCommand.Script(FactsScript), cancellationToken);
-        var systemd = facts.Stdout.Contains("systemd", StringComparison.Ordinal);
+        var facts = await host.RunAsync(RemoteCommand.Script(FactsScript, BaseDirectory(target, certificate)), cancellationToken);
+        var newline = facts.Stdout.IndexOf('\n', StringComparison.Ordinal);
+        var systemd = (newline < 0 ? facts.Stdout : facts.Stdout[..newline]).Trim() == "systemd";
+        var (current, _) = RemoteLayout.ParseRead(newline < 0 ? "" : facts.Stdout[(newline + 1)..]);
         var detected = await WebServerDetector.DetectAsync(host, new RemoteFileSource(host), cancellationToken);
         var (actions, unknown) = Services.Resolve(target.Services, detected, systemd);
         var prefix = BaseDirectory(target, certificate) + "/";
@@ -215,7 +218,7 @@ public sealed partial class HostDeployer
             .Where(e => (e.CertificateFile?.StartsWith(prefix, StringComparison.Ordinal) ?? false) || (e.Keystore?.File.StartsWith(prefix, StringComparison.Ordinal) ?? false))
             .DistinctBy(e => e.Port)
             .ToList();
-        return (actions, endpoints, unknown);
+        return (actions, endpoints, unknown, current);
     }
 
     private static async Task<(string? Current, DeployManifest? Manifest)> ReadAsync(IDeployHost host, string baseDir, CancellationToken cancellationToken) =>
@@ -230,27 +233,16 @@ public sealed partial class HostDeployer
 
     private static async Task<(bool Ok, string? Previous, string? Error)> PushAsync(IDeployHost host, DeployTarget target, DeployPackage package, string baseDir, CancellationToken cancellationToken)
     {
-        // Root writes next to the target (one filesystem, so the final mv is a rename); others stage in /tmp and sudo moves it.
+        // Root stages next to the target (one filesystem, so the final mv is a rename); others stage in /tmp, as sudo.
         var staging = host.Host.User == "root" && !host.Host.Sudo ? $"{baseDir}/.staging-{Guid.NewGuid():N}" : $"/tmp/certfleet-{Guid.NewGuid():N}";
-        var prepared = await host.RunAsync(RemoteLayout.Prepare(baseDir, staging, host.Host.User), cancellationToken);
-        if (!prepared.Succeeded)
-        {
-            return (false, null, FirstLine(prepared.Stderr));
-        }
-
-        foreach (var file in package.Files)
-        {
-            await host.WriteFileAsync($"{staging}/{file.Name}", file.Content, file.Mode, cancellationToken);
-        }
-
-        var installed = await host.RunAsync(RemoteLayout.Install(baseDir, staging, package.Version, target.Owner, target.Group), cancellationToken);
+        // One command on the session already open: prepare, unpack the files from standard input, install, prune.
+        var installed = await host.RunAsync(RemoteLayout.Push(baseDir, staging, package.Version, target.Owner, target.Group, 3, host.Host.User),
+            RemoteLayout.Archive(package.Files), cancellationToken);
         if (!installed.Succeeded)
         {
-            await host.RunAsync(RemoteCommand.Of("rm", "-rf", staging), cancellationToken);
-            return (false, null, FirstLine(installed.Stderr));
+            return (false, null, installed.TimedOut ? installed.Stderr : FirstLine(installed.Stderr));
         }
 
-        await host.RunAsync(RemoteLayout.Prune(baseDir, 3), cancellationToken);
         var prev = installed.Stdout.Split('\n').FirstOrDefault(l => l.StartsWith("previous", StringComparison.Ordinal))?[8..].Trim();
         return (true, string.IsNullOrEmpty(prev) ? null : prev, null);
     }
@@ -323,6 +315,9 @@ public sealed partial class HostDeployer
         foreach (var endpoint in endpoints)
         {
             var name = endpoint.ServerNames.FirstOrDefault(n => !n.Contains('*', StringComparison.Ordinal));
+
+            // nginx and Apache swap workers within tens of milliseconds of a reload: ask again soon, then less often.
+            var pause = TimeSpan.FromMilliseconds(50);
             while (true)
             {
                 var (served, error) = await ServedCertificateProbe.ProbeAsync(TlsAddress(host.Host), endpoint.Port, name, TimeSpan.FromSeconds(5), cancellationToken);
@@ -333,7 +328,8 @@ public sealed partial class HostDeployer
                     break;
                 }
 
-                await Task.Delay(TimeSpan.FromMilliseconds(500), _time, cancellationToken);
+                await Task.Delay(pause, _time, cancellationToken);
+                pause = TimeSpan.FromMilliseconds(Math.Min(500, pause.TotalMilliseconds * 2));
             }
         }
 

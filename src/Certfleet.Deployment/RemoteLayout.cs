@@ -61,6 +61,47 @@ public static class RemoteLayout
         exit 0
         """;
 
+    /// <summary>
+    /// $1 base, $2 staging dir, $3 version, $4 owner, $5 group, $6 versions to keep, $7 login user, $8 to $10 the
+    /// prepare, install and prune scripts. Prepares the staging dir, unpacks the tar archive read from standard input
+    /// into it, installs and prunes: one command instead of a second (SFTP) connection and five round trips.
+    /// Each step is a sh of its own so that its set -e holds. Exit 3: prepare failed, 4: unpacking, 5: install.
+    /// </summary>
+    public const string PushScript = """
+        base=$1 st=$2 v=$3 owner=$4 group=$5 keep=$6 user=$7 prune=${10}
+        sh -c "$8" sh "$base" "$st" "$user" || exit 3
+        tar -x -p -o -f - -C "$st" || { rm -rf "$st"; echo "cannot unpack the files into $st" >&2; exit 4; }
+        sh -c "$9" sh "$base" "$st" "$v" "$owner" "$group" || { rm -rf "$st"; exit 5; }
+        sh -c "$prune" sh "$base" "$keep"
+        exit 0
+        """;
+
+    /// <summary>The push in one command; its standard input is <see cref="Archive"/> of the files.</summary>
+    public static RemoteCommand Push(string baseDir, string staging, string version, string owner, string group, int keep, string user) =>
+        RemoteCommand.Script(PushScript, baseDir, staging, version, owner, group, keep.ToString(System.Globalization.CultureInfo.InvariantCulture), user,
+            PrepareScript, InstallScript, PruneScript);
+
+    /// <summary>A ustar archive of the files with their modes, for <see cref="PushScript"/>'s standard input.</summary>
+    public static byte[] Archive(IEnumerable<PackageFile> files)
+    {
+        ArgumentNullException.ThrowIfNull(files);
+        using var buffer = new MemoryStream();
+        using (var tar = new System.Formats.Tar.TarWriter(buffer, System.Formats.Tar.TarEntryFormat.Ustar, leaveOpen: true))
+        {
+            foreach (var file in files)
+            {
+                tar.WriteEntry(new System.Formats.Tar.UstarTarEntry(System.Formats.Tar.TarEntryType.RegularFile, file.Name)
+                {
+                    Mode = file.Mode,
+                    ModificationTime = DateTimeOffset.UtcNow,
+                    DataStream = new MemoryStream(file.Content, writable: false),
+                });
+            }
+        }
+
+        return buffer.ToArray();
+    }
+
     public static RemoteCommand Prepare(string baseDir, string staging, string user) => RemoteCommand.Script(PrepareScript, baseDir, staging, user);
 
     public static RemoteCommand Install(string baseDir, string staging, string version, string owner, string group) =>

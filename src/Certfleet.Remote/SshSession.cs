@@ -35,7 +35,16 @@ public sealed partial class SshSession : IRemoteHost, IAsyncDisposable, IDisposa
     /// Runs a command (through <c>sudo -n</c> when the host is configured so). A timeout is a result with
     /// <see cref="CommandResult.TimedOut"/> set, not an exception.
     /// </summary>
-    public async Task<CommandResult> RunAsync(RemoteCommand command, CancellationToken cancellationToken)
+    public Task<CommandResult> RunAsync(RemoteCommand command, CancellationToken cancellationToken) => RunAsync(command, null, cancellationToken);
+
+    /// <summary>
+    /// Runs a command with <paramref name="input"/> as its standard input, on this session's connection. Secrets
+    /// go this way rather than on a command line, which other users of the host could read in ps.
+    /// </summary>
+    public Task<CommandResult> RunAsync(RemoteCommand command, ReadOnlyMemory<byte> input, CancellationToken cancellationToken) =>
+        RunAsync(command, (ReadOnlyMemory<byte>?)input, cancellationToken);
+
+    private async Task<CommandResult> RunAsync(RemoteCommand command, ReadOnlyMemory<byte>? input, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(command);
         var line = command.ToCommandLine(Host.Sudo);
@@ -45,7 +54,15 @@ public sealed partial class SshSession : IRemoteHost, IAsyncDisposable, IDisposa
         cts.CancelAfter(_commandTimeout);
         try
         {
-            await cmd.ExecuteAsync(cts.Token);
+            var execution = cmd.ExecuteAsync(cts.Token);
+            if (input is { } data)
+            {
+                // Disposing the stream sends EOF, so the command sees the end of its input.
+                await using var stdin = cmd.CreateInputStream();
+                await stdin.WriteAsync(data, cts.Token);
+            }
+
+            await execution;
             return new CommandResult(cmd.ExitStatus ?? -1, cmd.Result, cmd.Error);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
@@ -88,7 +105,7 @@ public sealed partial class SshSession : IRemoteHost, IAsyncDisposable, IDisposa
         var temp = $"{path}.certfleet-{Guid.NewGuid():N}";
         using (var stream = await sftp.OpenAsync(temp, FileMode.CreateNew, FileAccess.Write, cancellationToken))
         {
-            var attributes = sftp.GetAttributes(temp);
+            var attributes = await sftp.GetAttributesAsync(temp, cancellationToken);
             // SSH.NET takes the mode written as octal digits (600 for rw-------).
             attributes.SetPermissions(short.Parse(Convert.ToString((int)mode & 0x1FF, 8), System.Globalization.CultureInfo.InvariantCulture));
             sftp.SetAttributes(temp, attributes);

@@ -27,6 +27,31 @@ public sealed class LayoutTests : IDisposable
         return new CommandResult(p.ExitCode, await o, await e);
     }
 
+    private static async Task<CommandResult> ShAsync(RemoteCommand command, byte[] input)
+    {
+        var psi = new ProcessStartInfo(command.Arguments[0]) { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in command.Arguments.Skip(1))
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        using var p = Process.Start(psi)!;
+        var o = p.StandardOutput.ReadToEndAsync();
+        var e = p.StandardError.ReadToEndAsync();
+        try
+        {
+            await p.StandardInput.BaseStream.WriteAsync(input);
+            p.StandardInput.Close();
+        }
+        catch (IOException)
+        {
+            // The script stopped before reading its input (a failed prepare): its exit code says so.
+        }
+
+        await p.WaitForExitAsync();
+        return new CommandResult(p.ExitCode, await o, await e);
+    }
+
     private async Task<string?> InstallAsync(string baseDir, DeployPackage package)
     {
         var staging = Path.Combine(baseDir, $".staging-{Guid.NewGuid():N}");
@@ -73,6 +98,44 @@ public sealed class LayoutTests : IDisposable
         var missing = await ShAsync(RemoteLayout.Restore(baseDir, "00FF"));
         Assert.Equal(3, missing.ExitCode);
         Assert.Contains("not in", missing.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Push_in_one_command_unpacks_the_files_from_standard_input_with_their_modes_installs_and_prunes()
+    {
+        var baseDir = Path.Combine(_dir.FullName, "etc", "push");
+        var group = Environment.IsPrivilegedProcess ? "root" : (await ShAsync(RemoteCommand.Of("id", "-gn"))).Stdout.Trim();
+        string? previous = null;
+        var versions = new List<string>();
+        for (var i = 0; i < 5; i++)
+        {
+            var package = DeployPackage.Create("example", TestCertificates.Bundle(), null);
+            var staging = Path.Combine(baseDir, $".staging-{Guid.NewGuid():N}");
+            var r = await ShAsync(RemoteLayout.Push(baseDir, staging, package.Version, Environment.UserName, group, 3, Environment.UserName), RemoteLayout.Archive(package.Files));
+            Assert.True(r.Succeeded, r.Stderr);
+            Assert.Equal($"previous {previous}".Trim(), r.Stdout.Trim());
+            Assert.False(Directory.Exists(staging));
+            foreach (var f in package.Files)
+            {
+                var placed = Path.Combine(baseDir, "versions", package.Version, f.Name);
+                Assert.Equal(f.Content, await File.ReadAllBytesAsync(placed, TestContext.Current.CancellationToken));
+                Assert.Equal(f.Mode, File.GetUnixFileMode(placed));
+            }
+
+            Assert.Equal($"versions/{package.Version}", new FileInfo(Path.Combine(baseDir, "current")).LinkTarget);
+            previous = package.Version;
+            versions.Add(package.Version);
+        }
+
+        // Three versions kept: the newest, which include current and previous.
+        Assert.Equal(versions.TakeLast(3).Order(StringComparer.Ordinal), Directory.GetDirectories(Path.Combine(baseDir, "versions")).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+
+        // Input that is no archive: nothing is switched and the staging directory is gone.
+        var bad = Path.Combine(baseDir, $".staging-{Guid.NewGuid():N}");
+        var broken = await ShAsync(RemoteLayout.Push(baseDir, bad, "00AB", Environment.UserName, group, 3, Environment.UserName), "not a tar archive"u8.ToArray());
+        Assert.Equal(4, broken.ExitCode);
+        Assert.False(Directory.Exists(bad));
+        Assert.Equal($"versions/{previous}", new FileInfo(Path.Combine(baseDir, "current")).LinkTarget);
     }
 
     [Fact]
