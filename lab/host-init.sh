@@ -7,6 +7,9 @@ mount --bind "$H/os-release" /etc/os-release
 mount --bind "$H/run" /run
 mount --bind "$H/log" /var/log
 mount --bind "$H/sbin" /usr/local/sbin
+# The host's own /root: root's sessions must not run this machine's dotfiles (a shell init that takes a lock
+# or waits on the network would stall every command certfleet sends).
+mount --bind "$H/root" /root
 case "$server" in
   nginx)   mount --bind "$H/etc/nginx" /etc/nginx ;;
   apache2) mount --bind "$H/etc/apache2" /etc/apache2 ;;

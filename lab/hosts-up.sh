@@ -4,8 +4,10 @@
 # Idempotent: a lab that is already up and answering is left alone. Undo with lab/hosts-down.sh.
 set -euo pipefail
 LAB_DIR=${CERTFLEET_LAB_DIR:-/var/lib/certfleet-lab}
+# A second lab (the demo's) runs beside the tests' one with its own prefix and network.
+PREFIX=${CERTFLEET_LAB_PREFIX:-cf} NET=${CERTFLEET_LAB_NET:-10.77}
 HERE=$(cd "$(dirname "$0")" && pwd)
-export LAB_DIR HERE
+export LAB_DIR HERE PREFIX NET
 
 [ "$(id -u)" -eq 0 ] || { echo "lab: run as root (network namespaces need it)" >&2; exit 2; }
 for tool in ip unshare sshd nginx apache2 openssl ssh-keygen; do
@@ -13,11 +15,11 @@ for tool in ip unshare sshd nginx apache2 openssl ssh-keygen; do
 done
 
 answers() { timeout 0.5 bash -c "exec 3<>/dev/tcp/$1/$2" 2>/dev/null; }
-addr() { echo "10.77.0.$((4 * $1 + 2))"; }
+addr() { echo "$NET.0.$((4 * $1 + 2))"; }
 
 # One bring-up at a time, check included, so that two test runs never tear down each other's lab.
-exec 9>/run/certfleet-lab.lock
-flock -w 120 9 || { echo "lab: another hosts-up/down holds /run/certfleet-lab.lock" >&2; exit 1; }
+exec 9>"/run/certfleet-lab-$PREFIX.lock"
+flock -w 120 9 || { echo "lab: another hosts-up/down holds /run/certfleet-lab-$PREFIX.lock" >&2; exit 1; }
 
 if [ -f "$LAB_DIR/up" ]; then
   ok=1
@@ -47,16 +49,17 @@ chmod 600 "$LAB_DIR/id_ed25519"
 while read -r name idx os server port; do
   case "$name" in ''|'#'*) continue ;; esac
   H="$LAB_DIR/hosts/$name"
-  ns=cf-$name
-  a=$(addr "$idx"); gw="10.77.0.$((4 * idx + 1))"
-  mkdir -p "$H"/{ssh,run/sshd,run/lock,log,sbin,tls}
+  ns=$PREFIX-$name
+  a=$(addr "$idx"); gw="$NET.0.$((4 * idx + 1))"
+  mkdir -p "$H"/{ssh,run/sshd,run/lock,log,sbin,tls,root}
+  chmod 700 "$H/root"
   cp "$HERE/os-release/$os" "$H/os-release"
 
   # Network: a /30 per host so no bridge is needed; traffic stays on this machine.
   ip netns add "$ns"
-  ip link add "cfh-$name" type veth peer name eth0 netns "$ns"
-  ip addr add "$gw/30" dev "cfh-$name"
-  ip link set "cfh-$name" up
+  ip link add "${PREFIX}h-$name" type veth peer name eth0 netns "$ns"
+  ip addr add "$gw/30" dev "${PREFIX}h-$name"
+  ip link set "${PREFIX}h-$name" up
   ip -n "$ns" addr add "$a/30" dev eth0
   ip -n "$ns" link set eth0 up
   ip -n "$ns" link set lo up

@@ -31,8 +31,7 @@ internal static class CheckCommand
         Commands.Run(command, console, async (parse, runtime, ct) =>
         {
             var hosts = FleetOutput.Select(runtime, parse.GetValue(selectors) ?? []);
-            // Deployment targets come with the deployment configuration; until then endpoints are compared with the store only.
-            var checker = await FleetChecker.CreateAsync(runtime, deployment: null, ct, TimeSpan.FromDays(Math.Max(0, parse.GetValue(warningDays))));
+            var checker = await FleetChecker.CreateAsync(runtime, new ConfiguredDeploymentTargets(runtime.Settings), ct, TimeSpan.FromDays(Math.Max(0, parse.GetValue(warningDays))));
             var report = await FleetOutput.WithProgressAsync(console, "checking", hosts.Count, p => checker.CheckAsync(hosts, p, ct));
             if (parse.GetValue(json))
             {
@@ -64,6 +63,20 @@ internal static class CheckCommand
             warnings = h.Findings.Count(f => f.Severity == CheckSeverity.Warning),
             webServers = h.WebServers.Select(w => new { service = w.Server.Service, version = w.Server.Version, syntaxOk = w.Syntax.Passed }),
         }),
+        endpoints = report.Hosts.SelectMany(h => h.Served).Select(e => new
+        {
+            host = e.Host,
+            webServer = e.WebServer,
+            port = e.Port,
+            sni = e.Sni,
+            serial = e.Served?.Serial,
+            notAfter = e.Served?.NotAfter,
+            issuer = e.Served?.Issuer,
+            error = e.Error,
+            matchesConfigured = e.MatchesConfigured,
+            certificate = e.Managed,
+            current = e.IsCurrent,
+        }),
         findings = report.Findings.Select(f => new
         {
             severity = f.Severity,
@@ -87,6 +100,16 @@ internal static class CheckCommand
             sb.Append(CultureInfo.InvariantCulture, $"{Sev(f.Severity),-7} {f.Host} {f.WebServer} {f.Location?.ToString() ?? "-"}: {f.Message}\n        fix: {f.Remediation}\n");
         }
 
+        var served = report.Hosts.SelectMany(h => h.Served).ToList();
+        if (served.Count > 0)
+        {
+            sb.Append("\nendpoint\tserver\tserved serial\texpires\tcertificate\n");
+            foreach (var e in served)
+            {
+                sb.Append(CultureInfo.InvariantCulture, $"{Endpoint(e)}\t{e.WebServer}\t{e.Served?.Serial ?? "-"}\t{e.Served?.NotAfter.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) ?? "-"}\t{State(e)}\n");
+            }
+        }
+
         sb.Append("\nhost\terrors\twarnings\tinfo\n");
         foreach (var h in report.Hosts)
         {
@@ -98,6 +121,17 @@ internal static class CheckCommand
     }
 
     private static int Count(HostCheck h, CheckSeverity s) => h.Findings.Count(f => f.Severity == s);
+
+    private static string Endpoint(ServedEndpoint e) => $"{e.Host}:{e.Port}{(e.Sni is null ? "" : $" ({e.Sni})")}";
+
+    /// <summary>ok when the endpoint serves its configured file and, if managed, the current version.</summary>
+    private static string State(ServedEndpoint e) => e.Served is null
+        ? $"not served: {e.Error}"
+        : !e.MatchesConfigured
+            ? "differs from its configured file"
+            : e.Managed is null
+                ? "ok (not managed)"
+                : e.IsCurrent ? $"ok: {e.Managed}, current" : $"{e.Managed}, not the current version";
 
     private static void WriteTables(IAnsiConsole ansi, FleetCheckReport report)
     {
@@ -119,6 +153,21 @@ internal static class CheckCommand
             var errors = Count(h, CheckSeverity.Error);
             summary.AddRow(Markup.Escape(h.Host), errors.ToString(CultureInfo.InvariantCulture), Count(h, CheckSeverity.Warning).ToString(CultureInfo.InvariantCulture),
                 Count(h, CheckSeverity.Info).ToString(CultureInfo.InvariantCulture), h.Failure is not null ? "[red]not checked[/]" : errors > 0 ? "[red]errors[/]" : "[green]ok[/]");
+        }
+
+        var served = report.Hosts.SelectMany(h => h.Served).ToList();
+        if (served.Count > 0)
+        {
+            var endpoints = new Table().Title("Served certificates").AddColumns("Endpoint", "Server", "Serial", "Expires", "Certificate");
+            foreach (var e in served)
+            {
+                var state = State(e);
+                var color = state.StartsWith("ok", StringComparison.Ordinal) ? "green" : "red";
+                endpoints.AddRow(Markup.Escape(Endpoint(e)), Markup.Escape(e.WebServer), Markup.Escape(e.Served?.Serial ?? "-"),
+                    e.Served?.NotAfter.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) ?? "-", $"[{color}]{Markup.Escape(state)}[/]");
+            }
+
+            ansi.Write(endpoints);
         }
 
         ansi.Write(summary);

@@ -121,6 +121,12 @@ public sealed class DeployLab : IAsyncDisposable
 
     public void WriteConfig(string yaml) => _ws.WriteConfig(yaml);
 
+    /// <summary>Takes the share away from one host (as a lost NFS mount would).</summary>
+    public void Unmount(string host) => LabScript("share-umount.sh", host, ShareMounts.Single(m => m.Host == host).Path);
+
+    /// <summary>Mounts the share on one host again.</summary>
+    public void Mount(string host) => LabScript("share-mount.sh", host, Export, ShareMounts.Single(m => m.Host == host).Path);
+
     public Task<CliRun> DeployAsync(params string[] args) => _ws.RunAsync(["deploy", .. args]);
 
     /// <summary>The serial each lab web server serves on 443 (handshake from here), or the error.</summary>

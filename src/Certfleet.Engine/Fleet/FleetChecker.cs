@@ -11,7 +11,19 @@ namespace Certfleet.Engine.Fleet;
 public sealed record HostCheck(string Host, HostFailure? Failure, IReadOnlyList<WebServerCheck> WebServers, IReadOnlyList<CheckFinding> Findings)
 {
     public bool HasErrors => Findings.Any(f => f.Severity == CheckSeverity.Error);
+
+    /// <summary>What each TLS endpoint served to a handshake from the controller.</summary>
+    public IReadOnlyList<ServedEndpoint> Served { get; init; } = [];
 }
+
+/// <summary>One endpoint as the controller saw it: the certificate it served, and the managed certificate covering its names.</summary>
+/// <param name="Sni">The server name sent in the handshake (null for the default site).</param>
+/// <param name="Served">The served leaf; null when the handshake failed (<paramref name="Error"/>).</param>
+/// <param name="MatchesConfigured">Whether the served leaf is the one in the endpoint's configured file.</param>
+/// <param name="Managed">The configured certificate covering the endpoint's names, if any.</param>
+/// <param name="IsCurrent">Whether the served leaf is the managed certificate's current version in the store.</param>
+public sealed record ServedEndpoint(
+    string Host, string WebServer, int Port, string? Sni, ServedCertificate? Served, string? Error, bool MatchesConfigured, string? Managed, bool IsCurrent);
 
 /// <summary>The result of <see cref="FleetChecker.CheckAsync(IReadOnlyList{SshHost}, IProgress{ScanProgress}?, CancellationToken)"/>.</summary>
 public sealed record FleetCheckReport(DateTimeOffset CheckedAt, IReadOnlyList<HostCheck> Hosts)
@@ -110,6 +122,7 @@ public sealed partial class FleetChecker
         ArgumentNullException.ThrowIfNull(remote);
         var findings = new List<CheckFinding>();
         var servers = new List<WebServerCheck>();
+        var served = new List<ServedEndpoint>();
         try
         {
             var facts = await remote.RunAsync(RemoteCommand.Script(FactsScript), cancellationToken);
@@ -130,7 +143,7 @@ public sealed partial class FleetChecker
                 var extra = new List<CheckFinding>();
                 foreach (var endpoint in check.Endpoints)
                 {
-                    await ServedAsync(check, endpoint, hostName, tlsAddress, extra, cancellationToken);
+                    await ServedAsync(check, endpoint, hostName, tlsAddress, extra, served, cancellationToken);
                     Managed(check, endpoint, hostName, targets, extra);
                 }
 
@@ -150,10 +163,10 @@ public sealed partial class FleetChecker
             findings.Add(new CheckFinding(CheckSeverity.Error, "check-stopped", hostName, "-", null, $"check stopped: {e.Message}", "run the check again; if it repeats, rerun with --verbose"));
         }
 
-        return new HostCheck(hostName, null, servers, findings);
+        return new HostCheck(hostName, null, servers, findings) { Served = served };
     }
 
-    private async Task ServedAsync(WebServerCheck check, EndpointCheck endpoint, string hostName, string tlsAddress, List<CheckFinding> into, CancellationToken cancellationToken)
+    private async Task ServedAsync(WebServerCheck check, EndpointCheck endpoint, string hostName, string tlsAddress, List<CheckFinding> into, List<ServedEndpoint> seen, CancellationToken cancellationToken)
     {
         var ep = endpoint.Endpoint;
         if (endpoint.LeafSha256 is null || !check.Server.Running)
@@ -169,6 +182,12 @@ public sealed partial class FleetChecker
 
         var sni = CertificateAnalysis.NamesToCover(ep.ServerNames).FirstOrDefault(n => !n.StartsWith('*') && !n.StartsWith('.'));
         var (served, error) = await ServedCertificateProbe.ProbeAsync(tlsAddress, ep.Port, sni, TlsTimeout, cancellationToken);
+        var names = CertificateAnalysis.NamesToCover(ep.ServerNames);
+        var covering = CertificateCoverage.Covering(_managed, names.Count > 0 ? names : endpoint.LeafNames);
+        seen.Add(new ServedEndpoint(hostName, check.Server.Service, ep.Port, sni, served, served is null ? error : null,
+            served is not null && string.Equals(served.Sha256, endpoint.LeafSha256, StringComparison.OrdinalIgnoreCase),
+            covering?.Name,
+            served is not null && covering?.CurrentSha256 is { } current && string.Equals(served.Sha256, current, StringComparison.OrdinalIgnoreCase)));
         if (served is null)
         {
             var pending = endpoint.CertificateModified is { } m && check.LastStarted is { } s && m > s;
