@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # certfleet's whole job on a local lab, in one command:
 #   installs what is missing (apt), builds, starts the lab (Pebble, BIND, the OVH API simulator,
-#   test hosts with nginx, Apache in both layouts and Tomcat), writes a demo configuration, then runs
-#   inventory -> check -> issue (wildcard through the OVH simulator) -> deploy -> verification.
+#   test hosts with nginx, Apache in both layouts and Tomcat, the share mounted on two of them), writes a
+#   demo configuration, then runs inventory -> check -> issue (wildcard through the OVH simulator) ->
+#   deploy -> check again, which ends with what each endpoint serves.
 # Run it again to reuse what is there. `scripts/demo.sh down` stops the lab and removes it.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -26,8 +27,10 @@ fi
 "$root/scripts/prereqs.sh"
 mkdir -p "$demo"
 echo "demo: building"
-dotnet build "$root/tests/Certfleet.DemoLab" -c Release -nologo -clp:ErrorsOnly -v:q >/dev/null
-dotnet publish "$root/src/Certfleet.Cli" -c Release -nologo -v:q -o "$demo/bin" >/dev/null
+dotnet build "$root/tests/Certfleet.DemoLab" -c Release -nologo -v:q -o "$demo/lab-bin" >"$demo/build.log" 2>&1 \
+  || { tail -20 "$demo/build.log" >&2; echo "demo: the build failed; see $demo/build.log" >&2; exit 1; }
+dotnet publish "$root/src/Certfleet.Cli" -c Release -nologo -v:q -o "$demo/bin" >>"$demo/build.log" 2>&1 \
+  || { tail -20 "$demo/build.log" >&2; echo "demo: publishing certfleet failed; see $demo/build.log" >&2; exit 1; }
 
 if pid=$(lab_pid); then
   echo "demo: reusing the running lab (pid $pid)"
@@ -35,15 +38,16 @@ else
   # A new lab is a new CA: what was issued by the previous Pebble is worthless.
   rm -rf "$demo/state"
   echo "demo: starting the lab"
-  nohup dotnet "$root/artifacts/bin/Certfleet.DemoLab/release/Certfleet.DemoLab.dll" --dir "$demo" > "$demo/lab.log" 2>&1 &
-  for _ in $(seq 1 120); do [ -f "$ready" ] && break; sleep 1; done
+  CERTFLEET_REPO=$root nohup dotnet "$demo/lab-bin/Certfleet.DemoLab.dll" --dir "$demo" > "$demo/lab.log" 2>&1 &
+  lab=$!
+  for _ in $(seq 1 180); do [ -f "$ready" ] && break; kill -0 "$lab" 2>/dev/null || break; sleep 1; done
   [ -f "$ready" ] || { echo "demo: the lab did not start; see $demo/lab.log" >&2; tail -20 "$demo/lab.log" >&2; exit 1; }
 fi
 
 cf() { echo; echo "\$ certfleet $*"; "$demo/bin/certfleet" --config "$demo/certfleet.yaml" "$@"; }
 
 cf inventory
-cf check || echo "demo: check found problems (expected before the first deployment: the lab starts with self-signed certificates)"
+cf check || echo "demo: check found problems: expected before the first deployment (the web servers already point at the files certfleet will place, and still serve their self-signed certificates)"
 if [ -e "$demo/state/live/lab/fullchain.pem" ]; then
   cf renew
 else
@@ -51,7 +55,7 @@ else
 fi
 cf deploy lab
 echo
-echo "=== report: what each endpoint serves now ==="
+echo "=== report: every endpoint, the certificate it serves now, and the store ==="
 cf check
 cf status
 echo

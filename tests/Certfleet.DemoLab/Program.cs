@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using System.Runtime.InteropServices;
+using System.Security.Cryptography;
 using System.Text;
 using Certfleet.Lab;
 using Certfleet.OvhSimulator;
@@ -7,7 +9,9 @@ namespace Certfleet.DemoLab;
 
 /// <summary>
 /// Runs the demo's lab until SIGTERM: BIND for lab.test, the OVH API simulator publishing into it,
-/// Pebble validating through it, and the lab's web-server hosts. Writes certfleet.yaml for it.
+/// Pebble validating through it, and the lab's web-server hosts (a lab of its own, beside the test suite's:
+/// namespaces cfd-NAME at 10.79.0.x). The share (DIR/export) is mounted read-only into rocky9 and ubuntu24, and
+/// every web server is pointed at the files certfleet will deploy, as an operator would. Writes certfleet.yaml for it.
 /// </summary>
 internal static class Program
 {
@@ -15,6 +19,7 @@ internal static class Program
     private const string AppSecret = "demoAppSecretAbCdEfGhIjKlMnOpQrSt";
     private const string ConsumerKey = "demoConsumerKeyValidated00000000";
     private static readonly string[] Zones = ["lab.test", "example.test"];
+    private static readonly (string Host, string MountPoint)[] Shares = [("rocky9", "/etc/httpd/certfleet-share"), ("ubuntu24", "/etc/apache2/certfleet-share")];
 
     public static async Task<int> Main(string[] args)
     {
@@ -39,7 +44,24 @@ internal static class Program
         });
         await sim.StartAsync();
         await using var pebble = await PebbleServer.StartAsync(new PebbleOptions { DnsServer = bind.Endpoint, NonceRejectPercent = 5 });
+        Environment.SetEnvironmentVariable("CERTFLEET_LAB_DIR", Environment.GetEnvironmentVariable("CERTFLEET_LAB_DIR") ?? Path.Combine(dir, "lab"));
+        Environment.SetEnvironmentVariable("CERTFLEET_LAB_PREFIX", Environment.GetEnvironmentVariable("CERTFLEET_LAB_PREFIX") ?? "cfd");
+        Environment.SetEnvironmentVariable("CERTFLEET_LAB_NET", Environment.GetEnvironmentVariable("CERTFLEET_LAB_NET") ?? "10.79");
         await using var hosts = new LabHosts();
+        var export = Path.Combine(dir, "export");
+        Directory.CreateDirectory(export);
+        foreach (var (host, mount) in Shares)
+        {
+            LabScript(hosts, "share-mount.sh", host, export, mount);
+        }
+
+        var keystorePassword = Path.Combine(dir, "tomcat-keystore-password");
+        if (!File.Exists(keystorePassword))
+        {
+            WriteSecret(keystorePassword, Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12)) + "\n");
+        }
+
+        PointWebServersAtDeployedFiles(hosts, File.ReadAllText(keystorePassword).Trim());
 
         File.WriteAllText(Path.Combine(dir, "pebble-tls.pem"), pebble.TlsRootPem);
         File.WriteAllText(Path.Combine(dir, "pebble-root.pem"), await pebble.GetRootPemAsync());
@@ -66,7 +88,60 @@ internal static class Program
 
         File.Delete(ready);
         Console.WriteLine("demo lab stopping");
+        foreach (var (host, mount) in Shares)
+        {
+            LabScript(hosts, "share-umount.sh", host, mount);
+        }
+
         return 0;
+    }
+
+    /// <summary>
+    /// Points each lab web server at the files the deploy targets below place (certificates.lab.deploy): what an
+    /// operator does once. The servers keep serving their self-signed certificates until the first deploy reloads them.
+    /// </summary>
+    private static void PointWebServersAtDeployedFiles(LabHosts hosts, string keystorePassword)
+    {
+        void Edit(string host, string file, params (string From, string To)[] replacements)
+        {
+            var path = Path.Combine(hosts.StateDir, "hosts", host, file);
+            var text = File.ReadAllText(path);
+            foreach (var (from, to) in replacements)
+            {
+                text = text.Replace(from, to, StringComparison.Ordinal);
+            }
+
+            // In place: the host sees the file through a bind mount of its directory.
+            File.WriteAllText(path, text);
+        }
+
+        Edit("debian12", "etc/nginx/sites-available/lab-ssl",
+            ("/etc/nginx/tls/lab.crt", "/etc/nginx/certfleet/lab/fullchain.pem"), ("/etc/nginx/tls/lab.key", "/etc/nginx/certfleet/lab/privkey.pem"));
+        Edit("rocky9", "etc/httpd/conf.d/ssl.conf",
+            ("/etc/pki/tls/certs/localhost.crt", "/etc/httpd/certfleet-share/lab/fullchain.pem"), ("/etc/pki/tls/private/localhost.key", "/etc/httpd/certfleet-share/lab/privkey.pem"));
+        Edit("ubuntu24", "etc/apache2/sites-available/default-ssl.conf",
+            ("/etc/apache2/tls/lab.crt", "/etc/apache2/certfleet-share/lab/fullchain.pem"), ("/etc/apache2/tls/lab.key", "/etc/apache2/certfleet-share/lab/privkey.pem"));
+        Edit("tomcat", "catalina/conf/server.xml",
+            ("certificateKeystoreFile=\"conf/lab.p12\"", "certificateKeystoreFile=\"/var/lib/tomcat10/certfleet/lab/keystore.p12\""),
+            ("certificateKeyAlias=\"tomcat\"", "certificateKeyAlias=\"certfleet\""),
+            ("certificateKeystorePassword=\"changeit\" type=\"EC\"", $"certificateKeystorePassword=\"{keystorePassword}\" type=\"EC\""));
+    }
+
+    private static void LabScript(LabHosts hosts, string script, params string[] args)
+    {
+        var psi = new ProcessStartInfo(Path.Combine(hosts.LabDir, script)) { RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in args)
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        using var p = Process.Start(psi)!;
+        var error = p.StandardError.ReadToEnd();
+        p.WaitForExit();
+        if (p.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"demo: {script} {string.Join(' ', args)} failed: {error.Trim()}");
+        }
     }
 
     private static void WriteSecret(string path, string content)
@@ -105,6 +180,29 @@ internal static class Program
               lab:
                 domains: [lab.test, "*.lab.test"{string.Concat(demoHosts.Select(h => $", \"*.{h.Name}.lab.test\""))}]
                 dnsProvider: ovh
+                deploy:
+                  - to: [debian12]
+                    method: push
+                    path: /etc/nginx/certfleet
+                  - to: [rocky9]
+                    method: share
+                    path: /etc/httpd/certfleet-share
+                  - to: [ubuntu24]
+                    method: share
+                    path: /etc/apache2/certfleet-share
+                  - to: [tomcat]
+                    method: push
+                    path: /var/lib/tomcat10/certfleet
+                    tomcat:
+                      keystore: pkcs12
+                      password: "file:{dir}/tomcat-keystore-password"
+                      alias: certfleet
+            share:
+              exportPath: {dir}/export
+            rollout:
+              canary: 1
+              batch: 10
+              parallelism: 4
             hosts:
 
             """);
