@@ -57,9 +57,7 @@ public sealed partial class SshSession : IRemoteHost, IAsyncDisposable, IDisposa
             var execution = cmd.ExecuteAsync(cts.Token);
             if (input is { } data)
             {
-                // Disposing the stream sends EOF, so the command sees the end of its input.
-                await using var stdin = cmd.CreateInputStream();
-                await stdin.WriteAsync(data, cts.Token);
+                await WriteInputAsync(cmd, execution, data, cts.Token);
             }
 
             await execution;
@@ -72,6 +70,41 @@ public sealed partial class SshSession : IRemoteHost, IAsyncDisposable, IDisposa
         catch (SshException e)
         {
             return new CommandResult(-1, "", $"ssh: '{command.Arguments[0]}' on {Host.Name} failed: {e.Message}");
+        }
+    }
+
+    private static async Task WriteInputAsync(SshCommand cmd, Task execution, ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
+    {
+        // ExecuteAsync opens the channel asynchronously, and the input stream exists only once it is open.
+        Stream? stdin = null;
+        while (stdin is null && !execution.IsCompleted)
+        {
+            try
+            {
+                stdin = cmd.CreateInputStream();
+            }
+            catch (InvalidOperationException)
+            {
+                await Task.WhenAny(execution, Task.Delay(TimeSpan.FromMilliseconds(2), cancellationToken));
+            }
+        }
+
+        if (stdin is null)
+        {
+            return;
+        }
+
+        try
+        {
+            // Disposing the stream sends EOF, so the command sees the end of its input.
+            await using (stdin)
+            {
+                await stdin.WriteAsync(data, cancellationToken);
+            }
+        }
+        catch (Exception e) when (e is SshException or IOException or ObjectDisposedException or InvalidOperationException)
+        {
+            // The command ended without reading all of it (it failed early): its exit status tells why.
         }
     }
 
