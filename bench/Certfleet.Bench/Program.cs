@@ -8,9 +8,16 @@ using Certfleet.Store;
 // certfleet-bench generate-store --state DIR --config FILE [--count N] [--versions V] [--history H]
 // Writes N lineages through CertificateStore (the real layout: archive versions, live links, meta.json),
 // H history entries through HistoryStore, and a certfleet.yaml that configures every lineage.
+// certfleet-bench read-store --state DIR [--runs R]
+// Times the store's bulk read of every lineage in-process (no start-up, no configuration), with allocations.
+if (args is ["read-store", ..])
+{
+    return await StoreReader.RunAsync(args.AsSpan(1).ToArray(), CancellationToken.None);
+}
+
 if (args.Length == 0 || args[0] != "generate-store")
 {
-    await Console.Error.WriteLineAsync("usage: Certfleet.Bench generate-store --state DIR --config FILE [--count 10000] [--versions 1] [--history 10000]");
+    await Console.Error.WriteLineAsync("usage: Certfleet.Bench generate-store --state DIR --config FILE [--count 10000] [--versions 1] [--history 10000]\n       Certfleet.Bench read-store --state DIR [--runs 3]");
     return 2;
 }
 
@@ -49,6 +56,30 @@ namespace Certfleet.Bench
                 state ?? throw new ArgumentException("bench: --state is required"),
                 config ?? throw new ArgumentException("bench: --config is required"),
                 count, versions, history);
+        }
+    }
+
+    internal static class StoreReader
+    {
+        public static async Task<int> RunAsync(string[] args, CancellationToken cancellationToken)
+        {
+            var state = args.SkipWhile(a => a != "--state").Skip(1).FirstOrDefault() ?? throw new ArgumentException("bench: --state is required");
+            var runs = int.Parse(args.SkipWhile(a => a != "--runs").Skip(1).FirstOrDefault() ?? "3", CultureInfo.InvariantCulture);
+            var store = new CertificateStore(state);
+            for (var run = 0; run < runs; run++)
+            {
+                var allocated = GC.GetTotalAllocatedBytes(precise: true);
+                var collections = GC.CollectionCount(0);
+                var watch = System.Diagnostics.Stopwatch.StartNew();
+                var names = await store.ListLineagesAsync(cancellationToken);
+                var listed = watch.Elapsed;
+                var snapshots = await store.ReadLineagesAsync(names, cancellationToken);
+                var read = watch.Elapsed - listed;
+                await Console.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+                    $"bench: run {run}: {names.Count} lineages ({snapshots.Count(s => s.Current is not null)} with a certificate): list {listed.TotalMilliseconds:F0} ms, read {read.TotalMilliseconds:F0} ms, {(GC.GetTotalAllocatedBytes(precise: true) - allocated) / 1048576.0:F1} MB allocated, {GC.CollectionCount(0) - collections} gen0 GCs, CPU {Environment.CpuUsage.TotalTime.TotalSeconds:F2} s so far"));
+            }
+
+            return 0;
         }
     }
 

@@ -37,41 +37,48 @@ public sealed class StatusService(CertfleetRuntime runtime)
     public async Task<IReadOnlyList<CertificateStatus>> GetAsync(CancellationToken cancellationToken)
     {
         var certificates = runtime.Settings.Certificates;
-        // Read in bulk (several lineages at a time, facts from meta.json): thousands of lineages take well under a second.
-        var snapshots = await runtime.Store.ReadLineagesAsync([.. certificates.Select(c => c.Name)], cancellationToken);
         var now = runtime.Time.GetUtcNow();
         var result = new List<CertificateStatus>(certificates.Count);
-        for (var i = 0; i < certificates.Count; i++)
+        // Read in bulk (several lineages at a time, facts from meta.json), a chunk at a time so that only the
+        // statuses, not every stored certificate, stay in memory.
+        foreach (var chunk in certificates.Chunk(Renewal.RenewWorkflow.ReadChunk))
         {
-            var c = certificates[i];
-            var (current, state) = (snapshots[i].Current, snapshots[i].State);
-            var decision = Renewal.RenewalPlanner.Decide(c, current, state, Renewal.RenewWorkflow.CachedAri(state), now);
-            result.Add(new CertificateStatus(
-                c.Name,
-                c.Domains,
-                current?.SerialNumber,
-                current?.NotBefore,
-                current?.NotAfter,
-                current?.KeyType ?? c.KeyType,
-                current is null ? null : RenewalPolicy.DefaultRenewAfter(current.NotBefore, current.NotAfter),
-                current?.Version,
-                current?.LiveFiles.FullChain,
-                current?.LiveFiles.PrivateKey,
-                state?.LastError,
-                state?.FailureCount ?? 0,
-                state?.BackoffUntil)
+            var snapshots = await runtime.Store.ReadLineagesAsync([.. chunk.Select(c => c.Name)], cancellationToken);
+            for (var i = 0; i < chunk.Length; i++)
             {
-                NextCheck = decision.RenewAt,
-                Reason = decision.Reason,
-                Due = decision.Due,
-                LastResult = state is null ? null
-                    : state.FailureCount > 0 && state.LastAttemptAt is { } failed ? $"failed {failed.UtcDateTime:yyyy-MM-dd HH:mm} UTC"
-                    : state.LastSuccessAt is { } ok ? $"renewed {ok.UtcDateTime:yyyy-MM-dd HH:mm} UTC" : null,
-                Warning = current is not null && Renewal.RenewalPlanner.ChecksTooRare(current.NotBefore, current.NotAfter, runtime.Settings.Renewal.CheckInterval)
-                    ? Renewal.RenewWorkflow.TooRareWarning(c.Name, current, runtime.Settings.Renewal.CheckInterval) : null,
-            });
+                result.Add(Describe(chunk[i], snapshots[i].Current, snapshots[i].State, now));
+            }
         }
 
         return result;
+    }
+
+    private CertificateStatus Describe(CertificateSettings c, Certfleet.Store.StoredCertificate? current, Certfleet.Store.LineageState? state, DateTimeOffset now)
+    {
+        var decision = Renewal.RenewalPlanner.Decide(c, current, state, Renewal.RenewWorkflow.CachedAri(state), now);
+        return new CertificateStatus(
+            c.Name,
+            c.Domains,
+            current?.SerialNumber,
+            current?.NotBefore,
+            current?.NotAfter,
+            current?.KeyType ?? c.KeyType,
+            current is null ? null : RenewalPolicy.DefaultRenewAfter(current.NotBefore, current.NotAfter),
+            current?.Version,
+            current?.LiveFiles.FullChain,
+            current?.LiveFiles.PrivateKey,
+            state?.LastError,
+            state?.FailureCount ?? 0,
+            state?.BackoffUntil)
+        {
+            NextCheck = decision.RenewAt,
+            Reason = decision.Reason,
+            Due = decision.Due,
+            LastResult = state is null ? null
+                : state.FailureCount > 0 && state.LastAttemptAt is { } failed ? $"failed {failed.UtcDateTime:yyyy-MM-dd HH:mm} UTC"
+                : state.LastSuccessAt is { } ok ? $"renewed {ok.UtcDateTime:yyyy-MM-dd HH:mm} UTC" : null,
+            Warning = current is not null && Renewal.RenewalPlanner.ChecksTooRare(current.NotBefore, current.NotAfter, runtime.Settings.Renewal.CheckInterval)
+                ? Renewal.RenewWorkflow.TooRareWarning(c.Name, current, runtime.Settings.Renewal.CheckInterval) : null,
+        };
     }
 }

@@ -406,7 +406,7 @@ public sealed class CertificateStore
         cancellationToken.ThrowIfCancellationRequested();
         // A small file replaced by rename(2): read synchronously, as versions are.
         string path = StatePath(name);
-        string? json = FileOps.ReadTextOrNull(path);
+        byte[]? json = FileOps.ReadBytesOrNull(path);
         if (json is null)
         {
             return Task.FromResult<LineageState?>(null);
@@ -545,12 +545,14 @@ public sealed class CertificateStore
         string directory = VersionDirectory(name, version);
         // Read synchronously: two small files of a directory that never changes once published; a thread-pool hop per
         // file costs more than the read (status reads thousands of lineages, several at a time).
-        string? pem = FileOps.ReadTextOrNull(Path.Combine(directory, CertificateFileName));
-        string? meta = FileOps.ReadTextOrNull(Path.Combine(directory, MetadataFileName));
-        if (pem is null || meta is null)
+        byte[]? pemBytes = FileOps.ReadBytesOrNull(Path.Combine(directory, CertificateFileName));
+        byte[]? meta = FileOps.ReadBytesOrNull(Path.Combine(directory, MetadataFileName));
+        if (pemBytes is null || meta is null)
         {
             return Task.FromResult<StoredCertificate?>(null);
         }
+
+        string pem = System.Text.Encoding.UTF8.GetString(pemBytes);
 
         CertificateMetadata metadata = ParseMetadata(meta, Path.Combine(directory, MetadataFileName));
         CertificateFacts facts;
@@ -607,7 +609,10 @@ public sealed class CertificateStore
         return new CertificateBundle(certificate, chain, fullChain, key, ParseMetadata(meta, Path.Combine(directory, MetadataFileName)));
     }
 
-    private static CertificateMetadata ParseMetadata(string json, string path)
+    private static CertificateMetadata ParseMetadata(string json, string path) =>
+        ParseMetadata(System.Text.Encoding.UTF8.GetBytes(json), path);
+
+    private static CertificateMetadata ParseMetadata(ReadOnlySpan<byte> json, string path)
     {
         try
         {

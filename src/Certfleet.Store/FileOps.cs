@@ -134,12 +134,16 @@ internal static class FileOps
         }
     }
 
-    /// <summary>Reads a whole small file synchronously; null when it does not exist.</summary>
-    internal static string? ReadTextOrNull(string path)
+    /// <summary>
+    /// Reads a whole small file synchronously, without a leading UTF-8 byte order mark; null when it does not exist.
+    /// One buffer of the file's size: no reader and its buffers per file (status reads thousands).
+    /// </summary>
+    internal static byte[]? ReadBytesOrNull(string path)
     {
         try
         {
-            return File.ReadAllText(path);
+            byte[] bytes = File.ReadAllBytes(path);
+            return bytes.AsSpan().StartsWith(Utf8Bom) ? bytes[Utf8Bom.Length..] : bytes;
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
@@ -150,6 +154,8 @@ internal static class FileOps
             throw Wrap(e, "reading", path);
         }
     }
+
+    private static ReadOnlySpan<byte> Utf8Bom => [0xEF, 0xBB, 0xBF];
 
     internal static void TryDeleteFile(string path)
     {

@@ -134,13 +134,15 @@ public sealed partial class RenewWorkflow
         var outcomes = new List<RenewOutcome>(certificates.Count);
         var warnings = new List<string>();
         var forced = new HashSet<string>(options.Force ?? [], StringComparer.Ordinal);
-        // Every lineage is read up front, several at a time: the run lock (or a dry run's read-only nature) means only
+        // Lineages are read a chunk ahead, several at a time: the run lock (or a dry run's read-only nature) means only
         // this run changes them, and it changes each one only while it handles it.
-        var snapshots = await _runtime.Store.ReadLineagesAsync([.. certificates.Select(c => c.Name)], cancellationToken);
-        for (var i = 0; i < certificates.Count; i++)
+        foreach (var chunk in certificates.Chunk(ReadChunk))
         {
-            var certificate = certificates[i];
-            outcomes.Add(await RenewOneAsync(certificate, snapshots[i], context, forced.Contains(certificate.Name), options.DryRun, observer, warnings, cancellationToken));
+            var snapshots = await _runtime.Store.ReadLineagesAsync([.. chunk.Select(c => c.Name)], cancellationToken);
+            for (var i = 0; i < chunk.Length; i++)
+            {
+                outcomes.Add(await RenewOneAsync(chunk[i], snapshots[i], context, forced.Contains(chunk[i].Name), options.DryRun, observer, warnings, cancellationToken));
+            }
         }
 
         return new RenewRunResult(outcomes, warnings);
@@ -351,6 +353,9 @@ public sealed partial class RenewWorkflow
 
     /// <summary>The ARI window the last run stored for a lineage, if any.</summary>
     internal static AriWindow? CachedAri(LineageState? state) => ReadExtension(state, AriKey, RenewalJson.Default.AriWindow);
+
+    /// <summary>How many lineages a run or a status reads ahead in one bulk read.</summary>
+    internal const int ReadChunk = 512;
 
     internal const string AriKey = "ari";
     internal const string ExpiryWarningKey = "expiryWarningAt";
