@@ -36,8 +36,8 @@ internal static class CliHost
         services.AddSingleton(sp => new DnsProviderContext(sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<SettingsLoader>();
 
-        // What renew does after issuing; deployment replaces the no-op.
-        services.AddSingleton<Certfleet.Engine.Renewal.IPostIssueAction, Certfleet.Engine.Renewal.NoPostIssueAction>();
+        // Post-issue actions (Certfleet.Engine.Renewal.IPostIssueAction) registered here run after each renewal,
+        // before the deployment that renew and run always add.
         return services.BuildServiceProvider();
     }
 

@@ -138,6 +138,18 @@ public sealed partial class HostDeployer
             Step($"share at {target.Path} shows version {package.Version}");
         }
 
+        // A configuration that names these files before they first exist does not parse (nginx -T fails), so its
+        // endpoints were not seen above; with the files in place they can be.
+        if (endpoints.Count == 0 && previous is null)
+        {
+            var parsed = await InspectAsync(host, target, package.Name, cancellationToken);
+            if (parsed.Endpoints.Count > 0)
+            {
+                (actions, endpoints) = (parsed.Actions, parsed.Endpoints);
+                Step($"endpoints using {baseDir} now that the files exist: {string.Join(", ", endpoints.Select(e => e.Port))}");
+            }
+        }
+
         // 2. Config tests: never reload a configuration that fails its test.
         foreach (var action in actions.Where(a => a.Test is not null))
         {

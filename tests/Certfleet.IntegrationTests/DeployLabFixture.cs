@@ -46,10 +46,10 @@ public sealed class DeployLab : IAsyncDisposable
     public string StateDir => _ws.StateDir;
 
     /// <summary>The configuration: the lab fleet, plus <c>site</c> with its deploy targets, share and rollout; extra hosts appended.</summary>
-    public string Config(string rollout = "{ canary: 0, batch: 10, parallelism: 4 }", string extraTargets = "", string? hosts = null)
+    public string Config(string rollout = "{ canary: 0, batch: 10, parallelism: 4 }", string extraTargets = "", string? hosts = null, string? acmeAndDns = null)
     {
         var hostsYaml = hosts ?? "hosts:\n" + string.Concat(Lab.Hosts.Select(h => $"  {h.Name}: {{ address: {h.Address}, port: {h.Port}, user: root, identityFile: {h.IdentityFile} }}\n"));
-        return _ws.Config(hostsYaml) + $$"""
+        return _ws.Config(hostsYaml, acmeAndDns: acmeAndDns) + $$"""
               {{Name}}:
                 domains: [lab.test, "*.lab.test"]
                 dnsProvider: lab

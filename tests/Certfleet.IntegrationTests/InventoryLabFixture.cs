@@ -38,7 +38,8 @@ public sealed class LabFleetWorkspace : IDisposable
     public string ConfigPath { get; }
 
     /// <summary>hosts: for every lab host, group web of the four with a web server, one configured certificate for debian12's names.</summary>
-    public string Config(string? hosts = null, string? inventory = null)
+    /// <param name="acmeAndDns">acme: and dns: sections replacing the default dns: (whose server nobody answers on).</param>
+    public string Config(string? hosts = null, string? inventory = null, string? acmeAndDns = null)
     {
         var sb = new System.Text.StringBuilder();
         sb.Append(CultureInfo.InvariantCulture, $"stateDir: {StateDir}\n");
@@ -59,6 +60,7 @@ public sealed class LabFleetWorkspace : IDisposable
               parallelism: 8
               connectTimeout: 3s
               commandTimeout: 60s
+            {acmeAndDns ?? $"""
             dns:
               providers:
                 lab:
@@ -66,6 +68,7 @@ public sealed class LabFleetWorkspace : IDisposable
                   server: 127.0.0.1:5399
                   tsigKeyName: lab-key
                   tsigSecret: file:{Path.Combine(Root, "tsig.secret")}
+            """}
             certificates:
               debian12:
                 domains: [debian12.lab.test, "*.debian12.lab.test"]
