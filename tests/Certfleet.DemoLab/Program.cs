@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text;
@@ -52,7 +51,7 @@ internal static class Program
         Directory.CreateDirectory(export);
         foreach (var (host, mount) in Shares)
         {
-            LabScript(hosts, "share-mount.sh", host, export, mount);
+            hosts.RunScript("share-mount.sh", host, export, mount);
         }
 
         var keystorePassword = Path.Combine(dir, "tomcat-keystore-password");
@@ -90,7 +89,7 @@ internal static class Program
         Console.WriteLine("demo lab stopping");
         foreach (var (host, mount) in Shares)
         {
-            LabScript(hosts, "share-umount.sh", host, mount);
+            hosts.RunScript("share-umount.sh", host, mount);
         }
 
         return 0;
@@ -125,23 +124,6 @@ internal static class Program
             ("certificateKeystoreFile=\"conf/lab.p12\"", "certificateKeystoreFile=\"/var/lib/tomcat10/certfleet/lab/keystore.p12\""),
             ("certificateKeyAlias=\"tomcat\"", "certificateKeyAlias=\"certfleet\""),
             ("certificateKeystorePassword=\"changeit\" type=\"EC\"", $"certificateKeystorePassword=\"{keystorePassword}\" type=\"EC\""));
-    }
-
-    private static void LabScript(LabHosts hosts, string script, params string[] args)
-    {
-        var psi = new ProcessStartInfo(Path.Combine(hosts.LabDir, script)) { RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in args)
-        {
-            psi.ArgumentList.Add(a);
-        }
-
-        using var p = Process.Start(psi)!;
-        var error = p.StandardError.ReadToEnd();
-        p.WaitForExit();
-        if (p.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"demo: {script} {string.Join(' ', args)} failed: {error.Trim()}");
-        }
     }
 
     private static void WriteSecret(string path, string content)

@@ -197,17 +197,5 @@ public sealed class DeployLab : IAsyncDisposable
         _ws.Dispose();
     }
 
-    private void LabScript(string script, params string[] args)
-    {
-        var psi = new ProcessStartInfo(Path.Combine(Lab.LabDir, script)) { RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in args)
-        {
-            psi.ArgumentList.Add(a);
-        }
-
-        using var p = Process.Start(psi)!;
-        var error = p.StandardError.ReadToEnd();
-        p.WaitForExit();
-        Assert.True(p.ExitCode == 0, $"{script} {string.Join(' ', args)}: {error}");
-    }
+    private void LabScript(string script, params string[] args) => Lab.RunScript(script, args);
 }

@@ -74,6 +74,25 @@ public sealed class LabHosts : IDisposable, IAsyncDisposable
         return ValueTask.CompletedTask;
     }
 
+    /// <summary>Runs one of the lab's scripts (e.g. share-mount.sh HOST SOURCE MOUNTPOINT) as this lab; throws with its error output when it fails.</summary>
+    public void RunScript(string script, params string[] args)
+    {
+        var start = new ProcessStartInfo(Path.Combine(LabDir, script)) { RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in args)
+        {
+            start.ArgumentList.Add(a);
+        }
+
+        start.Environment["CERTFLEET_LAB_DIR"] = StateDir;
+        using var process = Process.Start(start) ?? throw new InvalidOperationException($"lab: cannot start {script}");
+        var error = process.StandardError.ReadToEnd();
+        process.WaitForExit();
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"lab: {script} {string.Join(' ', args)} failed ({process.ExitCode}): {error.Trim()}");
+        }
+    }
+
     private static bool IsAlive(string pid) =>
         int.TryParse(pid.Trim(), CultureInfo.InvariantCulture, out var id) && id != Environment.ProcessId && Directory.Exists($"/proc/{id}");
 
