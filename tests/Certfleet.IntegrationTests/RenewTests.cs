@@ -1,10 +1,9 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
-using System.Net.Sockets;
 using System.Security.Cryptography.X509Certificates;
-using System.Text;
 using System.Text.Json;
+using Certfleet.Lab;
 
 namespace Certfleet.IntegrationTests;
 
@@ -142,8 +141,8 @@ public sealed class RenewTests(ShortValidityLab fixture) : IClassFixture<ShortVa
     [Fact]
     public async Task A_failing_certificate_is_reported_notified_backed_off_and_does_not_stop_the_other()
     {
-        await using var smtp = await SmtpServer.StartAsync(Ct);
-        using var hook = new HookServer();
+        await using var smtp = await SmtpSink.StartAsync(Ct);
+        using var hook = new WebhookSink(HttpStatusCode.NoContent);
         using var ws = new LabWorkspace(Lab);
         ws.WriteConfig(Config(ws, """
               good:
@@ -176,7 +175,7 @@ public sealed class RenewTests(ShortValidityLab fixture) : IClassFixture<ShortVa
         var mail = await smtp.WaitForAsync("renewal of bad failed", Ct);
         Assert.Contains("Subject: certfleet: renewal of bad failed", mail, StringComparison.Ordinal);
         Assert.Contains("certificate: bad", mail, StringComparison.Ordinal);
-        var body = Assert.Single(hook.Bodies);
+        var body = Assert.Single(hook.Requests).Body;
         using (var doc = JsonDocument.Parse(body))
         {
             Assert.Equal("failure", doc.RootElement.GetProperty("event").GetString());
@@ -189,7 +188,7 @@ public sealed class RenewTests(ShortValidityLab fixture) : IClassFixture<ShortVa
         var next = await ws.RunAsync("renew");
         Assert.True(next.ExitCode == 0, next.ToString());
         Assert.Contains("bad: not now: no certificate yet; backing off after 1 failure(s) until", next.Out, StringComparison.Ordinal);
-        Assert.Single(hook.Bodies);
+        Assert.Single(hook.Requests);
 
         var status = await ws.RunAsync("status", "--json");
         var bad = JsonDocument.Parse(status.Out).RootElement.GetProperty("certificates").EnumerateArray().Single(c => c.GetProperty("name").GetString() == "bad");
@@ -237,134 +236,5 @@ public sealed class RenewTests(ShortValidityLab fixture) : IClassFixture<ShortVa
         var error = await p.StandardError.ReadToEndAsync(Ct);
         await p.WaitForExitAsync(Ct);
         Assert.True(p.ExitCode == 0, error);
-    }
-}
-
-/// <summary>Debian's aiosmtpd on a free loopback port; it prints each message it receives.</summary>
-internal sealed class SmtpServer : IAsyncDisposable
-{
-    private readonly Process _process;
-    private readonly StringBuilder _output = new();
-
-    private SmtpServer(Process process, int port)
-    {
-        _process = process;
-        Port = port;
-        _process.OutputDataReceived += (_, e) => { lock (_output) { _output.AppendLine(e.Data); } };
-        _process.ErrorDataReceived += (_, e) => { lock (_output) { _output.AppendLine(e.Data); } };
-        _process.BeginOutputReadLine();
-        _process.BeginErrorReadLine();
-    }
-
-    public int Port { get; }
-
-    private string Output
-    {
-        get
-        {
-            lock (_output)
-            {
-                return _output.ToString();
-            }
-        }
-    }
-
-    public static async Task<SmtpServer> StartAsync(CancellationToken cancellationToken)
-    {
-        var port = HookServer.FreePort();
-        var info = new ProcessStartInfo("/usr/bin/python3") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in new[] { "-u", "-m", "aiosmtpd", "-n", "-l", $"127.0.0.1:{port}" })
-        {
-            info.ArgumentList.Add(a);
-        }
-
-        var server = new SmtpServer(Process.Start(info)!, port);
-        for (var i = 0; i < 100; i++)
-        {
-            try
-            {
-                using var client = new TcpClient();
-                await client.ConnectAsync(IPAddress.Loopback, port, cancellationToken);
-                return server;
-            }
-            catch (SocketException)
-            {
-                await Task.Delay(100, cancellationToken);
-            }
-        }
-
-        await server.DisposeAsync();
-        throw new InvalidOperationException("aiosmtpd did not start");
-    }
-
-    public async Task<string> WaitForAsync(string text, CancellationToken cancellationToken)
-    {
-        for (var i = 0; i < 100 && !Output.Contains(text, StringComparison.Ordinal); i++)
-        {
-            await Task.Delay(100, cancellationToken);
-        }
-
-        return Output;
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        if (!_process.HasExited)
-        {
-            _process.Kill(entireProcessTree: true);
-            await _process.WaitForExitAsync();
-        }
-
-        _process.Dispose();
-    }
-}
-
-/// <summary>An HttpListener on loopback that keeps each POSTed body.</summary>
-internal sealed class HookServer : IDisposable
-{
-    private readonly HttpListener _listener = new();
-    private readonly Task _loop;
-
-    public HookServer()
-    {
-        Port = FreePort();
-        _listener.Prefixes.Add($"http://127.0.0.1:{Port}/");
-        _listener.Start();
-        _loop = Task.Run(async () =>
-        {
-            while (_listener.IsListening)
-            {
-                try
-                {
-                    var context = await _listener.GetContextAsync();
-                    using var reader = new StreamReader(context.Request.InputStream);
-                    Bodies.Enqueue(await reader.ReadToEndAsync());
-                    context.Response.StatusCode = 204;
-                    context.Response.Close();
-                }
-                catch (Exception e) when (e is HttpListenerException or ObjectDisposedException)
-                {
-                    return;
-                }
-            }
-        });
-    }
-
-    public int Port { get; }
-
-    public System.Collections.Concurrent.ConcurrentQueue<string> Bodies { get; } = new();
-
-    public static int FreePort()
-    {
-        using var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        return ((IPEndPoint)l.LocalEndpoint).Port;
-    }
-
-    public void Dispose()
-    {
-        _listener.Stop();
-        _listener.Close();
-        _loop.Wait(TimeSpan.FromSeconds(5));
     }
 }

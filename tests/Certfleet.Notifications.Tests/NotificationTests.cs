@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using Certfleet.Configuration;
+using Certfleet.Lab;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Certfleet.Notifications.Tests;

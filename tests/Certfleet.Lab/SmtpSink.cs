@@ -3,9 +3,9 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 
-namespace Certfleet.Notifications.Tests;
+namespace Certfleet.Lab;
 
-/// <summary>Debian's aiosmtpd on a free loopback port; received messages are printed on its stdout.</summary>
+/// <summary>Debian's aiosmtpd on a free loopback port; it prints each message it receives on its stdout.</summary>
 public sealed class SmtpSink : IAsyncDisposable
 {
     private readonly Process _process;
@@ -21,8 +21,10 @@ public sealed class SmtpSink : IAsyncDisposable
         _process.BeginErrorReadLine();
     }
 
+    /// <summary>The loopback port the sink accepts SMTP on.</summary>
     public int Port { get; }
 
+    /// <summary>Everything aiosmtpd printed so far (the received messages and its diagnostics).</summary>
     public string Output
     {
         get
@@ -34,6 +36,7 @@ public sealed class SmtpSink : IAsyncDisposable
         }
     }
 
+    /// <summary>Starts aiosmtpd and returns once it accepts connections.</summary>
     public static async Task<SmtpSink> StartAsync(CancellationToken cancellationToken)
     {
         var port = FreePort();
@@ -63,6 +66,7 @@ public sealed class SmtpSink : IAsyncDisposable
         throw new InvalidOperationException("aiosmtpd did not start: " + sink.Output);
     }
 
+    /// <summary>Waits up to ten seconds for <paramref name="text"/> to appear, then returns the output either way.</summary>
     public async Task<string> WaitForAsync(string text, CancellationToken cancellationToken)
     {
         for (var i = 0; i < 100 && !Output.Contains(text, StringComparison.Ordinal); i++)
@@ -73,6 +77,7 @@ public sealed class SmtpSink : IAsyncDisposable
         return Output;
     }
 
+    /// <summary>A loopback TCP port that was free a moment ago (nothing listens on it once this returns).</summary>
     public static int FreePort()
     {
         using var l = new TcpListener(IPAddress.Loopback, 0);
@@ -80,6 +85,7 @@ public sealed class SmtpSink : IAsyncDisposable
         return ((IPEndPoint)l.LocalEndpoint).Port;
     }
 
+    /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
         if (!_process.HasExited)
@@ -89,64 +95,5 @@ public sealed class SmtpSink : IAsyncDisposable
         }
 
         _process.Dispose();
-    }
-}
-
-/// <summary>A real HttpListener on loopback that records each request body and answers with a chosen status.</summary>
-public sealed class WebhookSink : IDisposable
-{
-    private readonly HttpListener _listener = new();
-    private readonly Task _loop;
-
-    public WebhookSink(HttpStatusCode status = HttpStatusCode.OK)
-    {
-        for (var attempt = 0; ; attempt++)
-        {
-            Port = SmtpSink.FreePort();
-            _listener.Prefixes.Clear();
-            _listener.Prefixes.Add($"http://127.0.0.1:{Port}/");
-            try
-            {
-                _listener.Start();
-                break;
-            }
-            catch (HttpListenerException) when (attempt < 5)
-            {
-            }
-        }
-
-        _loop = Task.Run(async () =>
-        {
-            while (_listener.IsListening)
-            {
-                HttpListenerContext context;
-                try
-                {
-                    context = await _listener.GetContextAsync();
-                }
-                catch (Exception e) when (e is HttpListenerException or ObjectDisposedException)
-                {
-                    return;
-                }
-
-                using var reader = new StreamReader(context.Request.InputStream);
-                Requests.Enqueue((context.Request.ContentType ?? "", await reader.ReadToEndAsync()));
-                context.Response.StatusCode = (int)status;
-                context.Response.Close();
-            }
-        });
-    }
-
-    public int Port { get; }
-
-    public Uri Url => new($"http://127.0.0.1:{Port}/hook/secret-token");
-
-    public System.Collections.Concurrent.ConcurrentQueue<(string ContentType, string Body)> Requests { get; } = new();
-
-    public void Dispose()
-    {
-        _listener.Stop();
-        _listener.Close();
-        _loop.Wait(TimeSpan.FromSeconds(5));
     }
 }
