@@ -194,6 +194,35 @@ public sealed class ConfigNode
         return value;
     }
 
+    /// <summary>
+    /// A duration from <paramref name="min"/> to <paramref name="max"/> (both included); a value outside
+    /// is recorded as "KEY must be from MIN to MAX" at its line and reads as null.
+    /// </summary>
+    public TimeSpan? GetDuration(ConfigKey key, TimeSpan min, TimeSpan max)
+    {
+        var value = GetDuration(key);
+        if (value is { } v && (v < min || v > max))
+        {
+            Errors.Add(LocationOf(key), $"{Qualified(key)} must be from {DurationParser.Format(min)} to {DurationParser.Format(max)}, not '{Peek(key.Name) ?? DurationParser.Format(v)}'");
+            return null;
+        }
+
+        return value;
+    }
+
+    /// <summary>A duration longer than zero; zero is recorded as an error at its line and reads as null.</summary>
+    public TimeSpan? GetPositiveDuration(ConfigKey key)
+    {
+        var value = GetDuration(key);
+        if (value is { } v && v <= TimeSpan.Zero)
+        {
+            AddError(key, "must be longer than zero");
+            return null;
+        }
+
+        return value;
+    }
+
     public Secret? GetSecret(ConfigKey key)
     {
         var text = GetScalar(key);

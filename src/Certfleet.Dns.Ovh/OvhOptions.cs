@@ -153,11 +153,7 @@ public sealed record OvhOptions(
         }
 
         var ttl = section.GetInt(TtlKey, 60, 86400);
-        var timeout = section.GetDuration(RequestTimeoutKey);
-        if (timeout is { } t && (t < TimeSpan.FromSeconds(1) || t > TimeSpan.FromMinutes(10)))
-        {
-            section.AddError(RequestTimeoutKey, "must be from 1s to 10m");
-        }
+        var timeout = section.GetDuration(RequestTimeoutKey, TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(10));
 
         if (section.Errors.All.Count > before || baseUrl is null || auth is null || ttl is null || timeout is null)
         {

@@ -94,14 +94,14 @@ public sealed record DnsOptions(IReadOnlyList<DnsServerEndpoint> Resolvers, Prop
 
         dns.RejectUnknownKeys(Schema);
         var resolvers = ReadEndpoints(dns, ResolversKey);
-        var cleanup = Positive(dns, CleanupTimeoutKey, dns.GetDuration(CleanupTimeoutKey)) ?? DefaultCleanupTimeout;
+        var cleanup = dns.GetPositiveDuration(CleanupTimeoutKey) ?? DefaultCleanupTimeout;
 
         var propagation = PropagationOptions.Default;
         if (dns.GetSection(PropagationKey) is { } p)
         {
             p.RejectUnknownKeys(PropagationSchema);
-            var timeout = Positive(p, TimeoutKey, p.GetDuration(TimeoutKey)) ?? PropagationOptions.DefaultTimeout;
-            var interval = Positive(p, IntervalKey, p.GetDuration(IntervalKey)) ?? PropagationOptions.DefaultInterval;
+            var timeout = p.GetPositiveDuration(TimeoutKey) ?? PropagationOptions.DefaultTimeout;
+            var interval = p.GetPositiveDuration(IntervalKey) ?? PropagationOptions.DefaultInterval;
             if (interval > timeout)
             {
                 p.AddError(IntervalKey, $"the interval ({DurationParser.Format(interval)}) is longer than the timeout ({DurationParser.Format(timeout)}); make it shorter");
@@ -111,17 +111,6 @@ public sealed record DnsOptions(IReadOnlyList<DnsServerEndpoint> Resolvers, Prop
         }
 
         return new DnsOptions(resolvers, propagation, cleanup);
-    }
-
-    private static TimeSpan? Positive(ConfigNode node, ConfigKey key, TimeSpan? value)
-    {
-        if (value is { } v && v <= TimeSpan.Zero)
-        {
-            node.AddError(key, "must be longer than zero");
-            return null;
-        }
-
-        return value;
     }
 
     private static List<DnsServerEndpoint> ReadEndpoints(ConfigNode node, ConfigKey key)

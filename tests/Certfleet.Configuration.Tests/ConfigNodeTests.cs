@@ -50,6 +50,43 @@ public sealed class ConfigNodeTests
         Assert.StartsWith("config: 5 errors:", ex.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("wait: 1s\n", 1)]
+    [InlineData("wait: 10m\n", 600)]
+    [InlineData("other: 1\n", 2)]
+    public void A_bounded_duration_inside_its_bounds_or_defaulted_reads_without_error(string yaml, int seconds)
+    {
+        var (node, errors) = Parse(yaml);
+        Assert.Equal(TimeSpan.FromSeconds(seconds), node.GetDuration(Wait, TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(10)));
+        Assert.False(errors.HasErrors);
+    }
+
+    [Theory]
+    [InlineData("wait: 500ms\n")]
+    [InlineData("wait: 1h\n")]
+    public void A_bounded_duration_outside_its_bounds_is_an_error_at_its_line(string yaml)
+    {
+        var (node, errors) = Parse("name: web\n" + yaml);
+        Assert.Null(node.GetDuration(Wait, TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(10)));
+        var error = Assert.Single(errors.All).ToString();
+        Assert.StartsWith("test.yaml:2:", error, StringComparison.Ordinal);
+        Assert.Contains($"wait must be from 1s to 10m, not '{yaml[6..^1]}'", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_positive_duration_of_zero_is_an_error_at_its_line()
+    {
+        var (node, errors) = Parse("name: web\nwait: 0s\n");
+        Assert.Null(node.GetPositiveDuration(Wait));
+        var error = Assert.Single(errors.All).ToString();
+        Assert.StartsWith("test.yaml:2:", error, StringComparison.Ordinal);
+        Assert.Contains("wait: must be longer than zero", error, StringComparison.Ordinal);
+
+        var (ok, okErrors) = Parse("wait: 1ms\n");
+        Assert.Equal(TimeSpan.FromMilliseconds(1), ok.GetPositiveDuration(Wait));
+        Assert.False(okErrors.HasErrors);
+    }
+
     [Fact]
     public void Malformed_yaml_is_one_error_with_its_line()
     {

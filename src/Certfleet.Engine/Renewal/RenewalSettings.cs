@@ -123,9 +123,9 @@ public static class RenewalSchema
         }
 
         node.RejectUnknownKeys(RenewalSection);
-        var interval = Positive(node, CheckInterval) ?? d.CheckInterval;
-        var backoff = Positive(node, Backoff) ?? d.Backoff;
-        var backoffMax = Positive(node, BackoffMax) ?? d.BackoffMax;
+        var interval = node.GetPositiveDuration(CheckInterval) ?? d.CheckInterval;
+        var backoff = node.GetPositiveDuration(Backoff) ?? d.Backoff;
+        var backoffMax = node.GetPositiveDuration(BackoffMax) ?? d.BackoffMax;
         if (backoffMax < backoff)
         {
             node.AddError(BackoffMax, "must not be shorter than backoff");
@@ -139,10 +139,10 @@ public static class RenewalSchema
             var l = RateLimitSettings.LetsEncrypt;
             limits = new RateLimitSettings(
                 r.GetBool(Enabled) ?? true,
-                new RateLimit(r.GetInt(OrdersPerAccount, 1) ?? l.OrdersPerAccount.Count, Positive(r, OrdersWindow) ?? l.OrdersPerAccount.Window),
-                new RateLimit(r.GetInt(CertificatesPerDomain, 1) ?? l.CertificatesPerDomain.Count, Positive(r, CertificatesPerDomainWindow) ?? l.CertificatesPerDomain.Window),
-                new RateLimit(r.GetInt(DuplicateCertificates, 1) ?? l.DuplicateCertificates.Count, Positive(r, DuplicateWindow) ?? l.DuplicateCertificates.Window),
-                new RateLimit(r.GetInt(AuthorizationFailures, 1) ?? l.AuthorizationFailuresPerName.Count, Positive(r, AuthorizationFailuresWindow) ?? l.AuthorizationFailuresPerName.Window));
+                new RateLimit(r.GetInt(OrdersPerAccount, 1) ?? l.OrdersPerAccount.Count, r.GetPositiveDuration(OrdersWindow) ?? l.OrdersPerAccount.Window),
+                new RateLimit(r.GetInt(CertificatesPerDomain, 1) ?? l.CertificatesPerDomain.Count, r.GetPositiveDuration(CertificatesPerDomainWindow) ?? l.CertificatesPerDomain.Window),
+                new RateLimit(r.GetInt(DuplicateCertificates, 1) ?? l.DuplicateCertificates.Count, r.GetPositiveDuration(DuplicateWindow) ?? l.DuplicateCertificates.Window),
+                new RateLimit(r.GetInt(AuthorizationFailures, 1) ?? l.AuthorizationFailuresPerName.Count, r.GetPositiveDuration(AuthorizationFailuresWindow) ?? l.AuthorizationFailuresPerName.Window));
         }
 
         var caa = d.Caa;
@@ -178,18 +178,6 @@ public static class RenewalSchema
         }
 
         node.RejectUnknownKeys(HistorySection);
-        return new HistorySettings(Positive(node, Retention) ?? HistorySettings.Default.Retention);
-    }
-
-    private static TimeSpan? Positive(ConfigNode node, ConfigKey key)
-    {
-        var value = node.GetDuration(key);
-        if (value is { } v && v <= TimeSpan.Zero)
-        {
-            node.AddError(key, "must be longer than zero");
-            return null;
-        }
-
-        return value;
+        return new HistorySettings(node.GetPositiveDuration(Retention) ?? HistorySettings.Default.Retention);
     }
 }
