@@ -177,7 +177,7 @@ public sealed class DeployLab : IAsyncDisposable
         }
 
         // The web servers go back to the lab's own certificates for the tests that follow.
-        var connector = new SshConnector(new SshSettings(_ws.KnownHosts, ConnectTimeout: TimeSpan.FromSeconds(3), CommandTimeout: TimeSpan.FromSeconds(60)));
+        var connector = new SshConnector(new SshSettings(_ws.KnownHosts, ConnectTimeout: TimeSpan.FromSeconds(20), CommandTimeout: TimeSpan.FromSeconds(60)));
         foreach (var (host, service) in new[] { ("debian12", "nginx"), ("rocky9", "httpd"), ("ubuntu24", "apache2"), ("tomcat", "tomcat10") })
         {
             var h = Lab[host];

@@ -58,7 +58,7 @@ public sealed class LabFleetWorkspace : IDisposable
             ssh:
               knownHosts: {KnownHosts}
               parallelism: 8
-              connectTimeout: 3s
+              connectTimeout: 20s
               commandTimeout: 60s
             {acmeAndDns ?? $"""
             dns:

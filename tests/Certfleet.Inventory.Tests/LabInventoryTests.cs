@@ -8,7 +8,7 @@ namespace Certfleet.Inventory.Tests;
 
 public sealed class LabInventoryTests(LabHosts lab)
 {
-    private SshSettings Settings => new(lab.KnownHostsFile, Parallelism: 8, ConnectTimeout: TimeSpan.FromSeconds(3), CommandTimeout: TimeSpan.FromSeconds(30));
+    private SshSettings Settings => new(lab.KnownHostsFile, Parallelism: 8, ConnectTimeout: TimeSpan.FromSeconds(20), CommandTimeout: TimeSpan.FromSeconds(60));
 
     private List<SshHost> Fleet() =>
         lab.Hosts.Select(h => new SshHost(h.Name, h.Address, h.Port, h.User, h.IdentityFile)).ToList();
