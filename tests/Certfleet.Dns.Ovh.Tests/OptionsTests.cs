@@ -101,6 +101,7 @@ public sealed class OptionsTests
               applicationSecret: env:MISSING
               ttl: 5
               zon: example.com
+              requestTimeout: 20m
             """);
         Assert.Null(options);
         var lines = errors.Select(e => $"{e.Location.Line}: {e.Message}").ToList();
@@ -108,6 +109,7 @@ public sealed class OptionsTests
         Assert.Contains(lines, l => l.StartsWith("5: ", StringComparison.Ordinal) && l.Contains("MISSING is not set", StringComparison.Ordinal));
         Assert.Contains(lines, l => l.StartsWith("6: ", StringComparison.Ordinal) && l.Contains("ovh.ttl must be a whole number from 60", StringComparison.Ordinal));
         Assert.Contains(lines, l => l.StartsWith("7: ", StringComparison.Ordinal) && l.Contains("did you mean 'zone'?", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith("8: ", StringComparison.Ordinal) && l.Contains("ovh.requestTimeout must be from 1s to 10m, not '20m'", StringComparison.Ordinal));
         Assert.Contains(lines, l => l.Contains("consumerKey is required; run `certfleet ovh credentials`", StringComparison.Ordinal));
     }
 
