@@ -33,7 +33,8 @@ internal static partial class RunCommand
             builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromMinutes(2));
             builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
             builder.Logging.SetMinimumLevel(verbose ? LogLevel.Debug : LogLevel.Information);
-            builder.Services.AddSingleton(new RenewService(services, configPath, console));
+            // The service's own messages (loaded, next check) go through the host's logging, at Information.
+            builder.Services.AddSingleton(sp => new RenewService(services, configPath, console, sp.GetRequiredService<ILoggerFactory>()));
             builder.Services.AddHostedService(sp => sp.GetRequiredService<RenewService>());
             using var host = builder.Build();
             await host.RunAsync(ct);
@@ -42,14 +43,14 @@ internal static partial class RunCommand
         return command;
     }
 
-    internal sealed partial class RenewService(ServiceProvider services, string configPath, CliConsole console) : BackgroundService
+    internal sealed partial class RenewService(ServiceProvider services, string configPath, CliConsole console, ILoggerFactory hostLogging) : BackgroundService
     {
         private readonly SemaphoreSlim _wake = new(0);
         private volatile bool _reload;
 
         protected override async Task ExecuteAsync(CancellationToken stoppingToken)
         {
-            var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("Certfleet.Run");
+            var logger = hostLogging.CreateLogger("Certfleet.Run");
             var time = services.GetRequiredService<TimeProvider>();
             using var hup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context =>
             {
