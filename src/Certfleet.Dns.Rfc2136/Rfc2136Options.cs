@@ -118,11 +118,7 @@ public sealed record Rfc2136Options(
         }
 
         var ttl = section.GetInt(TtlKey, 1, 86400);
-        var timeout = section.GetDuration(TimeoutKey);
-        if (timeout is { } t && t <= TimeSpan.Zero)
-        {
-            section.AddError(TimeoutKey, "must be longer than zero");
-        }
+        var timeout = section.GetPositiveDuration(TimeoutKey);
 
         if (section.Errors.All.Count > before || server is null || keyName is null || algorithm is null || secret is null || ttl is null || timeout is null)
         {
