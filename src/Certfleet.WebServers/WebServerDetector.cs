@@ -77,7 +77,10 @@ public static partial class WebServerDetector
         var endpoints = new List<TlsEndpoint>();
         if (!dump.Stdout.Contains("test is successful", StringComparison.Ordinal))
         {
-            var firstError = dump.Stdout.Split('\n').FirstOrDefault(l => l.StartsWith("nginx: [emerg]", StringComparison.Ordinal)) ?? dump.Stderr.Trim();
+            // "nginx: [emerg] ..." before the error log is open, "DATE TIME [emerg] PID#TID: ..." once it is.
+            var lines = dump.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            var firstError = lines.FirstOrDefault(l => l.Contains("[emerg]", StringComparison.Ordinal))
+                ?? lines.LastOrDefault(l => !l.StartsWith('#')) ?? dump.Stderr.Trim();
             findings.Add(new ConfigFinding($"nginx -T reports an invalid configuration: {firstError}"));
         }
 

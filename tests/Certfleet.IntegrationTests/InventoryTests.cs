@@ -112,6 +112,7 @@ public sealed class InventoryTests(LabHosts lab)
             var findings = doc.RootElement.GetProperty("hosts").EnumerateArray()
                 .ToDictionary(h => h.GetProperty("name").GetString()!, h => string.Join("\n", h.GetProperty("findings").EnumerateArray().Select(f => f.GetString())));
             Assert.Contains("nginx -T reports an invalid configuration", findings["debian12"], StringComparison.Ordinal);
+            Assert.Contains("zz-unbalanced.conf", findings["debian12"], StringComparison.Ordinal);
             Assert.Contains("zz-binary.conf", findings["rocky9"], StringComparison.Ordinal);
             Assert.Contains("zz-big.conf is 52428800 bytes", findings["ubuntu24"], StringComparison.Ordinal);
             Assert.DoesNotContain("zz-", findings["tomcat"], StringComparison.Ordinal);
