@@ -67,18 +67,24 @@ free_port() {
 }
 
 # ---------------------------------------------------------------- certfleet
-# CERTFLEET_BIN: a published certfleet to use; otherwise the checkout is published once into
-# /tmp/bench-certfleet (Release, framework-dependent, the default publish options).
+# CERTFLEET_BIN: a published certfleet to use; otherwise the checkout is published into /tmp/bench-certfleet
+# (Release, framework-dependent, the default publish options), again whenever the checkout's commit differs
+# from the one published there (uncommitted changes are not noticed: delete the folder to republish).
 certfleet_bin() {
   if [ -n "${CERTFLEET_BIN:-}" ]; then
     [ -x "$CERTFLEET_BIN" ] || die "CERTFLEET_BIN=$CERTFLEET_BIN is not executable"
     echo "$CERTFLEET_BIN"; return
   fi
-  if [ ! -x /tmp/bench-certfleet/certfleet ]; then
-    note "publishing certfleet from $REPO into /tmp/bench-certfleet"
+  local rev
+  rev=$(git -C "$REPO" rev-parse HEAD 2>/dev/null || echo unknown)
+  if [ ! -x /tmp/bench-certfleet/certfleet ] || [ "$(cat /tmp/bench-certfleet/.revision 2>/dev/null)" != "$rev" ]; then
+    note "publishing certfleet $rev from $REPO into /tmp/bench-certfleet"
+    rm -rf /tmp/bench-certfleet
     dotnet publish "$REPO/src/Certfleet.Cli" -c Release -o /tmp/bench-certfleet --artifacts-path /tmp/art-bench -v q -nologo >&2 \
       || die "dotnet publish failed"
+    echo "$rev" > /tmp/bench-certfleet/.revision
   fi
+  note "certfleet: /tmp/bench-certfleet, commit $rev"
   echo /tmp/bench-certfleet/certfleet
 }
 
