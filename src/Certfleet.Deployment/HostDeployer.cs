@@ -104,7 +104,11 @@ public sealed partial class HostDeployer
                 return Result(HostOutcome.UpToDate, "already deployed", already);
             }
 
-            Step($"version {package.Version} is in place but not served everywhere: finishing");
+            // On a share the issuer has just published the version, so being in place is the normal case there.
+            if (target.Method == DeployMethod.Push)
+            {
+                Step($"version {package.Version} is in place but not served everywhere: finishing");
+            }
         }
 
         // 1. Place the files.
