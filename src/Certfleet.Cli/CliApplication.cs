@@ -41,10 +41,14 @@ internal static class CliApplication
         var parse = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
         if (parse.Errors.Count > 0)
         {
-            foreach (var error in parse.Errors)
+            // One line: "no command given" adds nothing next to the unknown word that caused it.
+            var messages = parse.Errors.Select(e => e.Message.TrimEnd('.')).Distinct(StringComparer.Ordinal).ToList();
+            if (messages.Count > 1)
             {
-                await console.Error.WriteLineAsync($"certfleet: {error.Message}; run 'certfleet {CommandPath(parse)}--help' for usage");
+                messages.RemoveAll(m => m.StartsWith("Required command was not provided", StringComparison.Ordinal));
             }
+
+            await console.Error.WriteLineAsync($"certfleet: {string.Join("; ", messages)}; run 'certfleet {CommandPath(parse)}--help' for usage");
 
             return ExitCodes.Usage;
         }

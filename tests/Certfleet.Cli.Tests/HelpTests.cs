@@ -38,6 +38,14 @@ public sealed class HelpTests
     }
 
     [Fact]
+    public async Task An_unknown_command_is_one_line_naming_it()
+    {
+        var run = await RunAsync("frobnicate");
+        Assert.Equal(2, run.Code);
+        Assert.Equal("certfleet: Unrecognized command or argument 'frobnicate'; run 'certfleet --help' for usage", run.Error.TrimEnd('\n'));
+    }
+
+    [Fact]
     public async Task Version_is_printed()
     {
         var run = await RunAsync("--version");
