@@ -13,7 +13,7 @@ public sealed class ConfigurationTests
     {
         var options = DnsOptions.Read(null);
         Assert.Equal(TimeSpan.FromMinutes(10), options.Propagation.Timeout);
-        Assert.Equal(TimeSpan.FromSeconds(1), options.Propagation.Interval);
+        Assert.Equal(TimeSpan.FromMilliseconds(500), options.Propagation.Interval);
         Assert.Equal(TimeSpan.FromMilliseconds(250), options.Propagation.FirstInterval);
         Assert.Empty(options.Propagation.Nameservers);
         Assert.Empty(options.Resolvers);
@@ -63,7 +63,7 @@ public sealed class ConfigurationTests
         Assert.Equal(["dns", "dns.propagation"], DnsOptions.Schemas.Select(s => s.Path));
         Assert.All(DnsOptions.Schemas.SelectMany(s => s.Keys), k => Assert.False(string.IsNullOrWhiteSpace(k.Description)));
         Assert.Equal("10m", DnsOptions.PropagationSchema["timeout"].Default);
-        Assert.Equal("1s", DnsOptions.PropagationSchema["interval"].Default);
+        Assert.Equal("500ms", DnsOptions.PropagationSchema["interval"].Default);
         Assert.Equal(DurationParser.Format(PropagationOptions.DefaultInterval), DnsOptions.PropagationSchema["interval"].Default);
         Assert.Contains($"after {PropagationOptions.DefaultFirstInterval.TotalMilliseconds} ms", DnsOptions.PropagationSchema["interval"].Description, StringComparison.Ordinal);
     }
