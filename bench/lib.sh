@@ -68,7 +68,7 @@ free_port() {
 
 # ---------------------------------------------------------------- certfleet
 # CERTFLEET_BIN: a published certfleet to use; otherwise the checkout is published into /tmp/bench-certfleet
-# (Release, framework-dependent, the default publish options), again whenever the checkout's commit differs
+# (Release, framework-dependent, ReadyToRun as docs/install.md publishes it), again whenever the checkout's commit differs
 # from the one published there (uncommitted changes are not noticed: delete the folder to republish).
 certfleet_bin() {
   if [ -n "${CERTFLEET_BIN:-}" ]; then
@@ -80,7 +80,8 @@ certfleet_bin() {
   if [ ! -x /tmp/bench-certfleet/certfleet ] || [ "$(cat /tmp/bench-certfleet/.revision 2>/dev/null)" != "$rev" ]; then
     note "publishing certfleet $rev from $REPO into /tmp/bench-certfleet"
     rm -rf /tmp/bench-certfleet
-    dotnet publish "$REPO/src/Certfleet.Cli" -c Release -o /tmp/bench-certfleet --artifacts-path /tmp/art-bench -v q -nologo >&2 \
+    dotnet publish "$REPO/src/Certfleet.Cli" -c Release -r linux-x64 --self-contained false -p:PublishReadyToRun=true \
+      -o /tmp/bench-certfleet --artifacts-path /tmp/art-bench -v q -nologo >&2 \
       || die "dotnet publish failed"
     echo "$rev" > /tmp/bench-certfleet/.revision
   fi
