@@ -54,7 +54,7 @@ public sealed class DeployLab : IAsyncDisposable
                 domains: [lab.test, "*.lab.test"]
                 dnsProvider: lab
                 deploy:
-                  - { to: [debian12], method: push, path: /etc/nginx/certfleet }
+                  - { to: [debian12], method: push, path: /etc/nginx/certfleet, group: ssl-cert }
                   - { to: [rocky9], method: share, path: /etc/httpd/certfleet-share }
                   - { to: [ubuntu24], method: share, path: /etc/apache2/certfleet-share }
                   - to: [tomcat]

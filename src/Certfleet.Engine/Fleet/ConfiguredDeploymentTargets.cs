@@ -67,6 +67,6 @@ public sealed class ConfiguredDeploymentTargets : IDeploymentTargets
             expectation = new ShareExpectation(item.Path, null, expected);
         }
 
-        return new DeployTarget(name, certificatePath, keyPath, expectation);
+        return new DeployTarget(name, certificatePath, keyPath, expectation, item.Group == "root" ? null : item.Group);
     }
 }

@@ -7,7 +7,8 @@ namespace Certfleet.Engine.Fleet;
 /// <param name="CertificatePath">The certificate (full chain) file web servers should use on the host.</param>
 /// <param name="KeyPath">Its private key on the host.</param>
 /// <param name="Share">Set when the host reads the certificate from a share rather than a pushed copy.</param>
-public sealed record DeployTarget(string Certificate, string CertificatePath, string? KeyPath = null, ShareExpectation? Share = null);
+/// <param name="KeyGroup">The group deployment gives the private key (deploy.group); null for root.</param>
+public sealed record DeployTarget(string Certificate, string CertificatePath, string? KeyPath = null, ShareExpectation? Share = null, string? KeyGroup = null);
 
 /// <summary>
 /// The deployment configuration as the check sees it. Deployment implements it; without one, the check

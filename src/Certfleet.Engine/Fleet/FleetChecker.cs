@@ -128,7 +128,11 @@ public sealed partial class FleetChecker
             var facts = await remote.RunAsync(RemoteCommand.Script(FactsScript), cancellationToken);
             var os = OsRelease.Parse(facts.Stdout);
             var enforcing = os.Family == OsFamily.Rhel && facts.Stdout.Contains("selinux Enforcing", StringComparison.Ordinal);
-            var context = new CheckHostContext(hostName, enforcing);
+            var targets = _deployment.TargetsFor(hostName);
+            var context = new CheckHostContext(hostName, enforcing)
+            {
+                KeyGroups = targets.Select(t => t.KeyGroup).OfType<string>().ToHashSet(StringComparer.Ordinal),
+            };
             var options = new CheckOptions(WarningWindow, _time.GetUtcNow());
             var detected = await WebServerDetector.DetectAsync(remote, new RemoteFileSource(remote), cancellationToken);
             if (detected.Count == 0)
@@ -136,7 +140,6 @@ public sealed partial class FleetChecker
                 findings.Add(new CheckFinding(CheckSeverity.Info, "no-web-server", hostName, "-", null, "no nginx, Apache or Tomcat found", "nothing to check on this host"));
             }
 
-            var targets = _deployment.TargetsFor(hostName);
             foreach (var server in detected)
             {
                 var check = await WebServerChecker.CheckAsync(remote, server, context, options, cancellationToken);

@@ -37,7 +37,11 @@ public sealed record CheckOptions(TimeSpan WarningWindow, DateTimeOffset Now)
 
 /// <summary>What a check learned about the host besides the web server itself.</summary>
 /// <param name="SeLinuxEnforcing">SELinux enforces on a RHEL-family host: certificate files must be labelled cert_t.</param>
-public sealed record CheckHostContext(string HostName, bool SeLinuxEnforcing);
+public sealed record CheckHostContext(string HostName, bool SeLinuxEnforcing)
+{
+    /// <summary>Groups that deployment gives the private keys it places on this host (deploy.group): reading by them is intended.</summary>
+    public IReadOnlySet<string> KeyGroups { get; init; } = new HashSet<string>(StringComparer.Ordinal);
+}
 
 /// <summary>Collects findings of one web server on one host.</summary>
 internal sealed class FindingSink(string host, string webServer)

@@ -280,7 +280,7 @@ public static class WebServerChecker
             sink.Error("key-world-readable", keyAt, $"private key {keyPath} is readable by every user (mode {Octal(info.Mode)}, owner {info.Owner}:{info.Group})",
                 $"chmod 600 {keyPath} (or 640 with a group only the server's user is in), then replace the certificate: the key may have leaked");
         }
-        else if (info.GroupReadable && info.Gid != 0 && info.Group != serviceUser)
+        else if (info.GroupReadable && info.Gid != 0 && info.Group != serviceUser && !context.KeyGroups.Contains(info.Group))
         {
             sink.Warning("key-group-readable", keyAt, $"private key {keyPath} is readable by group {info.Group} (mode {Octal(info.Mode)})", $"chmod 600 {keyPath} unless {info.Group} holds only the server's user");
         }
