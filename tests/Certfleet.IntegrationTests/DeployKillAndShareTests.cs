@@ -50,7 +50,8 @@ public sealed class DeployKillAndShareTests(LabHosts lab)
     public async Task Share_setup_dry_run_prints_distribution_specific_plans_for_rocky9_and_debian12()
     {
         await using var d = new DeployLab(lab);
-        var yaml = d.Config().Replace("- { to: [debian12], method: push, path: /etc/nginx/certfleet }", "- { to: [debian12], method: share, path: /etc/ssl/certfleet }", StringComparison.Ordinal);
+        var yaml = d.Config().Replace("- { to: [debian12], method: push, path: /etc/nginx/certfleet, group: ssl-cert }", "- { to: [debian12], method: share, path: /etc/ssl/certfleet }", StringComparison.Ordinal);
+        Assert.Contains("method: share, path: /etc/ssl/certfleet", yaml, StringComparison.Ordinal);
         d.WriteConfig(yaml.Replace($"share: {{ exportPath: {d.Export} }}", $"share: {{ exportPath: {d.Export}, server: issuer.lab.test }}", StringComparison.Ordinal));
         var before = d.Workspace.HashTrees();
         var run = await d.Workspace.RunAsync("share", "setup", "--dry-run");
