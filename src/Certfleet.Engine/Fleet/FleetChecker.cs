@@ -146,8 +146,10 @@ public sealed partial class FleetChecker
                 var extra = new List<CheckFinding>();
                 foreach (var endpoint in check.Endpoints)
                 {
-                    await ServedAsync(check, endpoint, hostName, tlsAddress, extra, served, cancellationToken);
-                    Managed(check, endpoint, hostName, targets, extra);
+                    var names = CertificateAnalysis.NamesToCover(endpoint.Endpoint.ServerNames);
+                    var covering = CertificateCoverage.Covering(_managed, names.Count > 0 ? names : endpoint.LeafNames);
+                    await ServedAsync(check, endpoint, names, covering, hostName, tlsAddress, extra, served, cancellationToken);
+                    Managed(check, endpoint, covering, hostName, targets, extra);
                 }
 
                 servers.Add(check with { Findings = [.. check.Findings, .. extra] });
@@ -169,7 +171,8 @@ public sealed partial class FleetChecker
         return new HostCheck(hostName, null, servers, findings) { Served = served };
     }
 
-    private async Task ServedAsync(WebServerCheck check, EndpointCheck endpoint, string hostName, string tlsAddress, List<CheckFinding> into, List<ServedEndpoint> seen, CancellationToken cancellationToken)
+    private async Task ServedAsync(WebServerCheck check, EndpointCheck endpoint, IReadOnlyList<string> names, ManagedCertificate? covering, string hostName, string tlsAddress,
+        List<CheckFinding> into, List<ServedEndpoint> seen, CancellationToken cancellationToken)
     {
         var ep = endpoint.Endpoint;
         if (endpoint.LeafSha256 is null || !check.Server.Running)
@@ -183,10 +186,8 @@ public sealed partial class FleetChecker
             return;
         }
 
-        var sni = CertificateAnalysis.NamesToCover(ep.ServerNames).FirstOrDefault(n => !n.StartsWith('*') && !n.StartsWith('.'));
+        var sni = names.FirstOrDefault(n => !n.StartsWith('*') && !n.StartsWith('.'));
         var (served, error) = await ServedCertificateProbe.ProbeAsync(tlsAddress, ep.Port, sni, TlsTimeout, cancellationToken);
-        var names = CertificateAnalysis.NamesToCover(ep.ServerNames);
-        var covering = CertificateCoverage.Covering(_managed, names.Count > 0 ? names : endpoint.LeafNames);
         seen.Add(new ServedEndpoint(hostName, check.Server.Service, ep.Port, sni, served, served is null ? error : null,
             served is not null && string.Equals(served.Sha256, endpoint.LeafSha256, StringComparison.OrdinalIgnoreCase),
             covering?.Name,
@@ -213,11 +214,9 @@ public sealed partial class FleetChecker
                 $"another server answers on this port: {what}", $"find who listens on {ep.Port} (ss -ltnp) and which server block/virtual host answers for {sni ?? "the default name"}"));
     }
 
-    private void Managed(WebServerCheck check, EndpointCheck endpoint, string hostName, IReadOnlyList<DeployTarget> targets, List<CheckFinding> into)
+    private static void Managed(WebServerCheck check, EndpointCheck endpoint, ManagedCertificate? covering, string hostName, IReadOnlyList<DeployTarget> targets, List<CheckFinding> into)
     {
         var ep = endpoint.Endpoint;
-        var names = CertificateAnalysis.NamesToCover(ep.ServerNames);
-        var covering = CertificateCoverage.Covering(_managed, names.Count > 0 ? names : endpoint.LeafNames);
         if (covering is null)
         {
             return;
