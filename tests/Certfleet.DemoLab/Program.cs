@@ -101,29 +101,18 @@ internal static class Program
     /// </summary>
     private static void PointWebServersAtDeployedFiles(LabHosts hosts, string keystorePassword)
     {
-        void Edit(string host, string file, params (string From, string To)[] replacements)
+        foreach (var (host, path, replacements) in LabHosts.DeployedFilesEdits("lab", keystorePassword))
         {
-            var path = Path.Combine(hosts.StateDir, "hosts", host, file);
-            var text = File.ReadAllText(path);
+            // In place: the host sees the file through a bind mount of its directory.
+            var local = hosts.HostPath(host, path);
+            var text = File.ReadAllText(local);
             foreach (var (from, to) in replacements)
             {
                 text = text.Replace(from, to, StringComparison.Ordinal);
             }
 
-            // In place: the host sees the file through a bind mount of its directory.
-            File.WriteAllText(path, text);
+            File.WriteAllText(local, text);
         }
-
-        Edit("debian12", "etc/nginx/sites-available/lab-ssl",
-            ("/etc/nginx/tls/lab.crt", "/etc/nginx/certfleet/lab/fullchain.pem"), ("/etc/nginx/tls/lab.key", "/etc/nginx/certfleet/lab/privkey.pem"));
-        Edit("rocky9", "etc/httpd/conf.d/ssl.conf",
-            ("/etc/pki/tls/certs/localhost.crt", "/etc/httpd/certfleet-share/lab/fullchain.pem"), ("/etc/pki/tls/private/localhost.key", "/etc/httpd/certfleet-share/lab/privkey.pem"));
-        Edit("ubuntu24", "etc/apache2/sites-available/default-ssl.conf",
-            ("/etc/apache2/tls/lab.crt", "/etc/apache2/certfleet-share/lab/fullchain.pem"), ("/etc/apache2/tls/lab.key", "/etc/apache2/certfleet-share/lab/privkey.pem"));
-        Edit("tomcat", "catalina/conf/server.xml",
-            ("certificateKeystoreFile=\"conf/lab.p12\"", "certificateKeystoreFile=\"/var/lib/tomcat10/certfleet/lab/keystore.p12\""),
-            ("certificateKeyAlias=\"tomcat\"", "certificateKeyAlias=\"certfleet\""),
-            ("certificateKeystorePassword=\"changeit\" type=\"EC\"", $"certificateKeystorePassword=\"{keystorePassword}\" type=\"EC\""));
     }
 
     private static void WriteSecret(string path, string content)

@@ -100,23 +100,16 @@ public sealed class DeployLab : IAsyncDisposable
     /// <summary>Points each web server at the deployed files (as an operator would after the first deploy).</summary>
     public void UseDeployedFiles()
     {
-        var nginx = File.ReadAllText(_ws.HostPath("debian12", "/etc/nginx/sites-available/lab-ssl"))
-            .Replace("/etc/nginx/tls/lab.crt", $"/etc/nginx/certfleet/{Name}/fullchain.pem", StringComparison.Ordinal)
-            .Replace("/etc/nginx/tls/lab.key", $"/etc/nginx/certfleet/{Name}/privkey.pem", StringComparison.Ordinal);
-        _ws.Write("debian12", "/etc/nginx/sites-available/lab-ssl", nginx);
-        var httpd = File.ReadAllText(_ws.HostPath("rocky9", "/etc/httpd/conf.d/ssl.conf"))
-            .Replace("/etc/pki/tls/certs/localhost.crt", $"/etc/httpd/certfleet-share/{Name}/fullchain.pem", StringComparison.Ordinal)
-            .Replace("/etc/pki/tls/private/localhost.key", $"/etc/httpd/certfleet-share/{Name}/privkey.pem", StringComparison.Ordinal);
-        _ws.Write("rocky9", "/etc/httpd/conf.d/ssl.conf", httpd);
-        var apache2 = File.ReadAllText(_ws.HostPath("ubuntu24", "/etc/apache2/sites-available/default-ssl.conf"))
-            .Replace("/etc/apache2/tls/lab.crt", $"/etc/apache2/certfleet-share/{Name}/fullchain.pem", StringComparison.Ordinal)
-            .Replace("/etc/apache2/tls/lab.key", $"/etc/apache2/certfleet-share/{Name}/privkey.pem", StringComparison.Ordinal);
-        _ws.Write("ubuntu24", "/etc/apache2/sites-available/default-ssl.conf", apache2);
-        var tomcat = File.ReadAllText(_ws.HostPath("tomcat", "/var/lib/tomcat10/conf/server.xml"))
-            .Replace("certificateKeystoreFile=\"conf/lab.p12\"", $"certificateKeystoreFile=\"/var/lib/tomcat10/certfleet/{Name}/keystore.p12\"", StringComparison.Ordinal)
-            .Replace("certificateKeyAlias=\"tomcat\"", "certificateKeyAlias=\"certfleet\"", StringComparison.Ordinal)
-            .Replace("certificateKeystorePassword=\"changeit\" type=\"EC\"", "certificateKeystorePassword=\"lab-keystore-pw\" type=\"EC\"", StringComparison.Ordinal);
-        _ws.Write("tomcat", "/var/lib/tomcat10/conf/server.xml", tomcat);
+        foreach (var (host, path, replacements) in LabHosts.DeployedFilesEdits(Name, "lab-keystore-pw"))
+        {
+            var text = File.ReadAllText(_ws.HostPath(host, path));
+            foreach (var (from, to) in replacements)
+            {
+                text = text.Replace(from, to, StringComparison.Ordinal);
+            }
+
+            _ws.Write(host, path, text);
+        }
     }
 
     public void WriteConfig(string yaml) => _ws.WriteConfig(yaml);

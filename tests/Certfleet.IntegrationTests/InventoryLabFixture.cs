@@ -83,17 +83,7 @@ public sealed class LabFleetWorkspace : IDisposable
     public Task<CliRun> RunAsync(params string[] args) => CliRun.InProcessAsync(["--config", ConfigPath, .. args]);
 
     /// <summary>The controller-side path of a file inside a lab host (its trees are bind-mounted from the lab's state).</summary>
-    public string HostPath(string host, string path)
-    {
-        var h = Path.Combine(Lab.StateDir, "hosts", host);
-        (string Prefix, string Local)[] mounts =
-        [
-            ("/etc/nginx/", "etc/nginx/"), ("/etc/httpd/", "etc/httpd/"), ("/etc/pki/", "etc/pki/"),
-            ("/etc/apache2/", "etc/apache2/"), ("/var/lib/tomcat10/", "catalina/"),
-        ];
-        var m = mounts.First(m => path.StartsWith(m.Prefix, StringComparison.Ordinal));
-        return Path.Combine(h, m.Local + path[m.Prefix.Length..]);
-    }
+    public string HostPath(string host, string path) => Lab.HostPath(host, path);
 
     /// <summary>Replaces a host file's content in place (same inode: the bind mount keeps seeing it); undone by <see cref="Restore"/>.</summary>
     public void Write(string host, string path, byte[] content)

@@ -74,6 +74,40 @@ public sealed class LabHosts : IDisposable, IAsyncDisposable
         return ValueTask.CompletedTask;
     }
 
+    /// <summary>The controller-side path of a file inside a lab host (its trees are bind-mounted from the lab's state).</summary>
+    public string HostPath(string host, string path)
+    {
+        var h = Path.Combine(StateDir, "hosts", host);
+        (string Prefix, string Local)[] mounts =
+        [
+            ("/etc/nginx/", "etc/nginx/"), ("/etc/httpd/", "etc/httpd/"), ("/etc/pki/", "etc/pki/"),
+            ("/etc/apache2/", "etc/apache2/"), ("/var/lib/tomcat10/", "catalina/"),
+        ];
+        var m = mounts.First(m => path.StartsWith(m.Prefix, StringComparison.Ordinal));
+        return Path.Combine(h, m.Local + path[m.Prefix.Length..]);
+    }
+
+    /// <summary>
+    /// What an operator changes once so that each lab web server uses the files deploy places for
+    /// <paramref name="certificate"/>: nginx pushed to /etc/nginx/certfleet, both Apache layouts from the share at
+    /// their certfleet-share mount, Tomcat's PKCS#12 keystore pushed to /var/lib/tomcat10/certfleet.
+    /// </summary>
+    public static IReadOnlyList<(string Host, string Path, (string From, string To)[] Replacements)> DeployedFilesEdits(string certificate, string keystorePassword) =>
+    [
+        ("debian12", "/etc/nginx/sites-available/lab-ssl",
+            [("/etc/nginx/tls/lab.crt", $"/etc/nginx/certfleet/{certificate}/fullchain.pem"), ("/etc/nginx/tls/lab.key", $"/etc/nginx/certfleet/{certificate}/privkey.pem")]),
+        ("rocky9", "/etc/httpd/conf.d/ssl.conf",
+            [("/etc/pki/tls/certs/localhost.crt", $"/etc/httpd/certfleet-share/{certificate}/fullchain.pem"), ("/etc/pki/tls/private/localhost.key", $"/etc/httpd/certfleet-share/{certificate}/privkey.pem")]),
+        ("ubuntu24", "/etc/apache2/sites-available/default-ssl.conf",
+            [("/etc/apache2/tls/lab.crt", $"/etc/apache2/certfleet-share/{certificate}/fullchain.pem"), ("/etc/apache2/tls/lab.key", $"/etc/apache2/certfleet-share/{certificate}/privkey.pem")]),
+        ("tomcat", "/var/lib/tomcat10/conf/server.xml",
+            [
+                ("certificateKeystoreFile=\"conf/lab.p12\"", $"certificateKeystoreFile=\"/var/lib/tomcat10/certfleet/{certificate}/keystore.p12\""),
+                ("certificateKeyAlias=\"tomcat\"", "certificateKeyAlias=\"certfleet\""),
+                ("certificateKeystorePassword=\"changeit\" type=\"EC\"", $"certificateKeystorePassword=\"{keystorePassword}\" type=\"EC\""),
+            ]),
+    ];
+
     /// <summary>Runs one of the lab's scripts (e.g. share-mount.sh HOST SOURCE MOUNTPOINT) as this lab; throws with its error output when it fails.</summary>
     public void RunScript(string script, params string[] args)
     {
