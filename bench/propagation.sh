@@ -5,7 +5,7 @@
 # certbot-dns-ovh cannot be pointed at the simulator (its endpoint is a region name, not a URL); it sleeps
 # a fixed --dns-ovh-propagation-seconds, 120 s by default, whatever D is: that figure is printed for comparison.
 # Usage: sudo bench/propagation.sh   (RUNS=3 by default; DELAYS="0 5 30"; PROPAGATION_INTERVAL=250ms sets certfleet's
-# dns.propagation.interval, the cap of its propagation back-off, instead of the default 1s)
+# dns.propagation.interval, the cap of its propagation back-off, instead of the default 500ms)
 RUNS=${RUNS:-3}
 source "$(dirname "$0")/lib.sh"
 need lego dotnet /usr/bin/time curl
